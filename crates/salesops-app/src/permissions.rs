@@ -1,0 +1,224 @@
+//! Who may do what: one function of (role, team membership, record owner).
+
+use salesops_domain::{OrgId, Role, TeamId, UserId};
+
+/// The signed-in user a request acts for, with the teams that decide what
+/// they see.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    pub locale: salesops_domain::Locale,
+    /// Teams the user is a member of.
+    pub member_of: Vec<TeamId>,
+    /// Teams the user manages.
+    pub manages: Vec<TeamId>,
+}
+
+impl Actor {
+    /// Member or manager of these teams.
+    pub fn teams(&self) -> Vec<TeamId> {
+        let mut v = self.member_of.clone();
+        for t in &self.manages {
+            if !v.contains(t) {
+                v.push(*t);
+            }
+        }
+        v
+    }
+
+    /// Does the role see everything in the organisation?
+    pub fn sees_all(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Ops)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Team,
+    ApiToken,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+    /// Change the privileged fields of a user: role, active, hire and leave dates, e-mail.
+    Administer,
+}
+
+/// The record an action targets: whose it is and which teams it belongs to.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    /// The owning user (the user itself for `Resource::User`).
+    pub owner: Option<UserId>,
+    /// Teams the record belongs to (the user's teams, or the team itself).
+    pub teams: Vec<TeamId>,
+}
+
+/// The permission rule. `target` is `None` for actions on the collection
+/// (list, create).
+pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Target>) -> bool {
+    use Action::*;
+    use Resource::*;
+    use Role::*;
+    let own = target.is_some_and(|t| t.owner == Some(actor.user_id));
+    let shares_team = target.is_some_and(|t| t.teams.iter().any(|x| actor.teams().contains(x)));
+    match (resource, action) {
+        // Users: admins manage everybody; everybody reads themselves and the
+        // people of their own teams; ops and viewers read everybody (reports
+        // are per person); everybody edits their own profile.
+        (User, Read) => match actor.role {
+            Admin | Ops | Viewer => true,
+            Manager | Rep => target.is_none() || own || shares_team,
+        },
+        (User, Create | Delete | Administer) => actor.role == Admin,
+        (User, Update) => actor.role == Admin || own,
+        // Teams: admins and ops shape the organisation; the others read the
+        // teams they belong to (viewers read all, for report filters).
+        (Team, Read) => match actor.role {
+            Admin | Ops | Viewer => true,
+            Manager | Rep => target.is_none() || shares_team,
+        },
+        (Team, Create | Delete | Administer) => matches!(actor.role, Admin | Ops),
+        (Team, Update) => matches!(actor.role, Admin | Ops),
+        // API tokens act with their user's permissions: everybody manages
+        // their own; admins see and revoke everybody's.
+        (ApiToken, Read | Delete) => actor.role == Admin || target.is_none() || own,
+        (ApiToken, Create) => true,
+        (ApiToken, Update | Administer) => actor.role == Admin || own,
+    }
+}
+
+/// `Ok` when allowed; otherwise `NotFound` for a record the actor may not
+/// even read (its existence is not revealed), else `Forbidden`.
+pub fn require(
+    actor: &Actor,
+    resource: Resource,
+    action: Action,
+    target: Option<&Target>,
+) -> crate::Result<()> {
+    if can(actor, resource, action, target) {
+        Ok(())
+    } else if target.is_some() && !can(actor, resource, Action::Read, target) {
+        Err(crate::AppError::NotFound)
+    } else {
+        Err(crate::AppError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            org_id: OrgId::new(),
+            user_id: UserId::new(),
+            role,
+            name: "A".into(),
+            email: "a@example.de".into(),
+            locale: salesops_domain::Locale::En,
+            member_of: vec![TeamId(uuid::Uuid::from_u128(1))],
+            manages: vec![],
+        }
+    }
+
+    #[test]
+    fn rule_table() {
+        let team = TeamId(uuid::Uuid::from_u128(1));
+        let other_team = TeamId(uuid::Uuid::from_u128(2));
+        let colleague = Target {
+            owner: Some(UserId::new()),
+            teams: vec![team],
+        };
+        let stranger = Target {
+            owner: Some(UserId::new()),
+            teams: vec![other_team],
+        };
+        // (role, can read colleague, can read stranger, can create user, can edit team)
+        let table = [
+            (Role::Admin, true, true, true, true),
+            (Role::Ops, true, true, false, true),
+            (Role::Manager, true, false, false, false),
+            (Role::Rep, true, false, false, false),
+            (Role::Viewer, true, true, false, false),
+        ];
+        for (role, colleague_ok, stranger_ok, create_user, edit_team) in table {
+            let a = actor(role);
+            assert_eq!(
+                can(&a, Resource::User, Action::Read, Some(&colleague)),
+                colleague_ok,
+                "{role}"
+            );
+            assert_eq!(
+                can(&a, Resource::User, Action::Read, Some(&stranger)),
+                stranger_ok,
+                "{role}"
+            );
+            assert_eq!(
+                can(&a, Resource::User, Action::Create, None),
+                create_user,
+                "{role}"
+            );
+            assert_eq!(
+                can(
+                    &a,
+                    Resource::Team,
+                    Action::Update,
+                    Some(&Target {
+                        owner: None,
+                        teams: vec![team]
+                    })
+                ),
+                edit_team,
+                "{role}"
+            );
+            let me = Target {
+                owner: Some(a.user_id),
+                teams: vec![],
+            };
+            assert!(
+                can(&a, Resource::User, Action::Update, Some(&me)),
+                "everybody edits their own profile"
+            );
+            assert_eq!(
+                can(&a, Resource::User, Action::Administer, Some(&me)),
+                role == Role::Admin,
+                "only admins change roles"
+            );
+            assert!(can(&a, Resource::ApiToken, Action::Delete, Some(&me)));
+            assert_eq!(
+                can(&a, Resource::ApiToken, Action::Delete, Some(&stranger)),
+                role == Role::Admin
+            );
+        }
+    }
+
+    #[test]
+    fn hidden_records_are_not_found_rather_than_forbidden() {
+        let a = actor(Role::Rep);
+        let stranger = Target {
+            owner: Some(UserId::new()),
+            teams: vec![TeamId::new()],
+        };
+        assert!(matches!(
+            require(&a, Resource::User, Action::Update, Some(&stranger)),
+            Err(crate::AppError::NotFound)
+        ));
+        let colleague = Target {
+            owner: Some(UserId::new()),
+            teams: a.member_of.clone(),
+        };
+        assert!(matches!(
+            require(&a, Resource::User, Action::Update, Some(&colleague)),
+            Err(crate::AppError::Forbidden)
+        ));
+    }
+}

@@ -1,0 +1,10 @@
+//! The salesops domain: identifiers, roles, team segments, locales and the
+//! value types every other crate parses once and then trusts. No I/O here.
+
+pub mod ids;
+pub mod people;
+pub mod validation;
+
+pub use ids::*;
+pub use people::*;
+pub use validation::{FieldError, Invalid};

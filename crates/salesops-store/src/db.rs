@@ -1,0 +1,336 @@
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+use thiserror::Error;
+
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The row was changed by someone else since the version the caller read.
+    #[error("the record was changed by someone else")]
+    Stale,
+    /// A uniqueness or reference rule of the schema was violated.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("cannot open database {url}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let Some(d) = e.as_database_error()
+            && (d.is_unique_violation() || d.is_foreign_key_violation())
+        {
+            return StoreError::Conflict(d.message().to_string());
+        }
+        if matches!(e, sqlx::Error::RowNotFound) {
+            return StoreError::NotFound;
+        }
+        StoreError::Db(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool on one of the two supported databases.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// A transaction on one of the two databases. Dropped without `commit`, it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// The current time, at the microsecond precision both databases keep.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The URL with any password replaced, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((cred, host)) => match cred.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => url.to_string(),
+            },
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Opens a pool for `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`).
+pub async fn connect(url: &str) -> Result<Db> {
+    let open_err = |reason: String| StoreError::Open {
+        url: redact_url(url),
+        reason,
+    };
+    if url.starts_with("sqlite:") {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| open_err(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged commit survives a power loss, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
+        Ok(Db::Sqlite(pool))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let opts = PgConnectOptions::from_str(url).map_err(|e| open_err(e.to_string()))?;
+        Db::connect_pg(opts, url).await
+    } else {
+        Err(open_err(
+            "unsupported URL scheme (expected sqlite://PATH or postgres://…)".into(),
+        ))
+    }
+}
+
+impl Db {
+    pub(crate) async fn connect_pg(opts: PgConnectOptions, url: &str) -> Result<Db> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.application_name("salesops"))
+            .await
+            .map_err(|e| StoreError::Open {
+                url: redact_url(url),
+                reason: e.to_string(),
+            })?;
+        Ok(Db::Pg(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration. On PostgreSQL an advisory lock makes
+    /// concurrent starts of several instances safe.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Pg(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so two writers never deadlock on lock upgrade.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+            Db::Pg(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Pg(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A row type that decodes from both databases.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
+
+/// Something a statement runs on: a pool or a transaction. Each call runs
+/// exactly one sea-query statement.
+pub trait Conn: Send {
+    fn all<T: Row>(
+        &mut self,
+        q: &(impl SqlxBinder + Sync),
+    ) -> impl Future<Output = Result<Vec<T>>> + Send;
+    fn opt<T: Row>(
+        &mut self,
+        q: &(impl SqlxBinder + Sync),
+    ) -> impl Future<Output = Result<Option<T>>> + Send;
+    /// Runs a statement and returns the number of rows it affected.
+    fn exec(&mut self, q: &(impl SqlxBinder + Sync)) -> impl Future<Output = Result<u64>> + Send;
+    fn one<T: Row>(
+        &mut self,
+        q: &(impl SqlxBinder + Sync),
+    ) -> impl Future<Output = Result<T>> + Send {
+        async move { self.opt(q).await?.ok_or(StoreError::NotFound) }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $q:ident, |$ex:ident, $sql:ident, $vals:ident| $body:expr) => {
+        match $self {
+            Self::Sqlite(inner) => {
+                let ($sql, $vals) = $q.build_sqlx(SqliteQueryBuilder);
+                let $ex = dispatch!(@ex inner);
+                $body
+            }
+            Self::Pg(inner) => {
+                let ($sql, $vals) = $q.build_sqlx(PostgresQueryBuilder);
+                let $ex = dispatch!(@ex inner);
+                $body
+            }
+        }
+    };
+    (@ex $inner:ident) => { $inner.as_executor() };
+}
+
+/// Gives a pool and a transaction one way to be used as an executor.
+trait AsExecutor {
+    type Ex<'c>
+    where
+        Self: 'c;
+    fn as_executor(&mut self) -> Self::Ex<'_>;
+}
+
+impl AsExecutor for SqlitePool {
+    type Ex<'c> = &'c SqlitePool;
+    fn as_executor(&mut self) -> &SqlitePool {
+        self
+    }
+}
+impl AsExecutor for PgPool {
+    type Ex<'c> = &'c PgPool;
+    fn as_executor(&mut self) -> &PgPool {
+        self
+    }
+}
+impl AsExecutor for Transaction<'static, Sqlite> {
+    type Ex<'c> = &'c mut sqlx::SqliteConnection;
+    fn as_executor(&mut self) -> &mut sqlx::SqliteConnection {
+        self
+    }
+}
+impl AsExecutor for Transaction<'static, Postgres> {
+    type Ex<'c> = &'c mut sqlx::PgConnection;
+    fn as_executor(&mut self) -> &mut sqlx::PgConnection {
+        self
+    }
+}
+
+macro_rules! impl_conn {
+    ($ty:ty) => {
+        impl Conn for $ty {
+            async fn all<T: Row>(&mut self, q: &(impl SqlxBinder + Sync)) -> Result<Vec<T>> {
+                dispatch!(self, q, |ex, sql, vals| Ok(sqlx::query_as_with::<_, T, _>(
+                    AssertSqlSafe(sql),
+                    vals
+                )
+                .fetch_all(ex)
+                .await?))
+            }
+            async fn opt<T: Row>(&mut self, q: &(impl SqlxBinder + Sync)) -> Result<Option<T>> {
+                dispatch!(self, q, |ex, sql, vals| Ok(sqlx::query_as_with::<_, T, _>(
+                    AssertSqlSafe(sql),
+                    vals
+                )
+                .fetch_optional(ex)
+                .await?))
+            }
+            async fn exec(&mut self, q: &(impl SqlxBinder + Sync)) -> Result<u64> {
+                dispatch!(self, q, |ex, sql, vals| Ok(sqlx::query_with(
+                    AssertSqlSafe(sql),
+                    vals
+                )
+                .execute(ex)
+                .await?
+                .rows_affected()))
+            }
+        }
+    };
+}
+
+impl_conn!(Db);
+impl_conn!(Tx);
+
+/// A count decoded from `COUNT(*)` on both databases.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Count {
+    pub n: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_lists_are_identical() {
+        let list = |m: &Migrator| {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert!(!SQLITE_MIGRATIONS.iter().next().is_none());
+        assert_eq!(
+            list(&SQLITE_MIGRATIONS),
+            list(&POSTGRES_MIGRATIONS),
+            "migrations/sqlite and migrations/postgres must carry the same versions"
+        );
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.example:5432/salesops"),
+            "postgres://app:***@db.example:5432/salesops"
+        );
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact_url("sqlite://salesops.db"), "sqlite://salesops.db");
+    }
+}

@@ -1,0 +1,15 @@
+//! Persistence for salesops: one sea-query statement per query, run by sqlx
+//! on a SQLite or a PostgreSQL pool chosen from the database URL.
+//!
+//! Every function takes the organisation it acts in and filters by it; no
+//! function returns another organisation's rows.
+
+pub mod auth;
+mod db;
+pub mod idempotency;
+pub mod orgs;
+pub mod teams;
+pub mod testing;
+pub mod users;
+
+pub use db::{Backend, Conn, Db, StoreError, Tx, connect, now, redact_url};

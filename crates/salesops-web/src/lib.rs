@@ -1,0 +1,126 @@
+//! The web layer: router, extractors, error mapping, API handlers, UI pages,
+//! OpenAPI and translations. Handlers call only `salesops-app`.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+mod middleware;
+pub mod openapi;
+pub mod state;
+mod ui;
+
+pub use state::{AppState, WebConfig};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Constant-time comparison of CSRF tokens.
+pub(crate) fn csrf_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !a.is_empty() && a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+pub fn state(app: salesops_app::App, config: WebConfig) -> AppState {
+    AppState {
+        app,
+        config: Arc::new(config),
+    }
+}
+
+/// The whole application: API, UI, documents and health checks.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/login", post(api::auth::login))
+        .route("/auth/logout", post(api::auth::logout))
+        .route("/auth/me", get(api::auth::me))
+        .route("/users", get(api::users::list).post(api::users::create))
+        .route(
+            "/users/{id}",
+            get(api::users::get)
+                .patch(api::users::update)
+                .delete(api::users::deactivate),
+        )
+        .route("/teams", get(api::teams::list).post(api::teams::create))
+        .route(
+            "/teams/{id}",
+            get(api::teams::get)
+                .patch(api::teams::update)
+                .delete(api::teams::delete),
+        )
+        .route(
+            "/api-tokens",
+            get(api::tokens::list).post(api::tokens::create),
+        )
+        .route(
+            "/api-tokens/{id}",
+            get(api::tokens::get).delete(api::tokens::revoke),
+        )
+        .fallback(api_not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::idempotency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::resolve_caller,
+        ));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()))
+        .merge(ui::routes(state.clone()))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn api_not_found() -> Response {
+    error::ApiError::App(salesops_app::AppError::NotFound).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,41 @@
+use crate::api;
+use crate::error::{Problem, ProblemField};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
+    paths(
+        api::auth::login, api::auth::logout, api::auth::me,
+        api::users::list, api::users::create, api::users::get, api::users::update, api::users::deactivate,
+        api::teams::list, api::teams::create, api::teams::get, api::teams::update, api::teams::delete,
+        api::tokens::list, api::tokens::create, api::tokens::get, api::tokens::revoke,
+    ),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::extract::SESSION_COOKIE,
+                "Browser session; state-changing requests also need X-CSRF-Token",
+            ))),
+        );
+    }
+}

@@ -1,0 +1,389 @@
+//! The browser UI: server-rendered pages (askama), forms with CSRF tokens,
+//! German and English.
+
+mod pages;
+mod people;
+mod teams;
+
+use crate::extract::{Auth, LANG_COOKIE, SESSION_COOKIE, Via, cookie};
+use crate::i18n;
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use fluent_templates::fluent_bundle::FluentValue;
+use salesops_app::{Actor, AppError};
+use salesops_domain::{Locale, Role};
+
+pub fn routes(_state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::root))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang", get(pages::set_lang))
+        .route("/home", get(pages::home))
+        .route("/settings", get(pages::settings))
+        .route("/settings/profile", post(pages::save_profile))
+        .route("/settings/password", post(pages::change_password))
+        .route("/settings/locale", post(pages::switch_locale))
+        .route("/tokens", get(pages::tokens).post(pages::create_token))
+        .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/people", get(people::list).post(people::create))
+        .route("/people/{id}", get(people::show).post(people::update))
+        .route("/people/{id}/deactivate", post(people::deactivate))
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/{id}", get(teams::show).post(teams::update))
+        .route("/teams/{id}/delete", post(teams::delete))
+        .route("/static/app.css", get(css))
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+}
+
+/// The signed-in user as the layout shows them.
+pub struct Me {
+    pub name: String,
+    pub role: Role,
+}
+
+/// What every page needs: language, the signed-in user, the CSRF token and
+/// which navigation entry is current.
+pub struct PageCtx {
+    pub lang: Locale,
+    pub me: Option<Me>,
+    pub csrf: String,
+    pub nav: &'static str,
+    pub path: String,
+    pub notice: Option<String>,
+}
+
+impl PageCtx {
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+
+    /// The text of `key` with one string argument.
+    pub fn t_with(&self, key: &str, arg: &str, value: &str) -> String {
+        i18n::t_args(
+            self.lang,
+            key,
+            &[(arg, FluentValue::from(value.to_string()))],
+        )
+    }
+
+    pub fn role(&self, r: &Role) -> String {
+        self.t(&format!("role-{}", r.as_str()))
+    }
+
+    pub fn segment(&self, s: &str) -> String {
+        self.t(&format!("segment-{s}"))
+    }
+
+    pub fn members_count(&self, n: &usize) -> String {
+        i18n::t_args(
+            self.lang,
+            "teams-members-count",
+            &[("count", FluentValue::from(*n as i64))],
+        )
+    }
+
+    pub fn is(&self, nav: &str) -> bool {
+        self.nav == nav
+    }
+
+    /// Users the admin pages may change.
+    pub fn is_admin(&self) -> bool {
+        self.me.as_ref().is_some_and(|m| m.role == Role::Admin)
+    }
+
+    pub fn shapes_teams(&self) -> bool {
+        self.me
+            .as_ref()
+            .is_some_and(|m| matches!(m.role, Role::Admin | Role::Ops))
+    }
+}
+
+/// The language of a request: the signed-in user's setting, else the
+/// language cookie set by the switch, else `Accept-Language`, else English.
+pub fn request_lang(headers: &HeaderMap, actor: Option<&Actor>) -> Locale {
+    if let Some(a) = actor {
+        return a.locale;
+    }
+    if let Some(l) = cookie(headers, LANG_COOKIE).and_then(|c| c.parse::<Locale>().ok()) {
+        return l;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::from_accept_language)
+        .unwrap_or(Locale::En)
+}
+
+/// A signed-in browser session; anybody else is sent to the sign-in page.
+pub struct Session {
+    pub auth: Auth,
+    pub csrf: String,
+    pub token: String,
+    pub path: String,
+}
+
+impl Session {
+    pub fn actor(&self) -> &Actor {
+        &self.auth.actor
+    }
+
+    pub fn ctx(&self, nav: &'static str) -> PageCtx {
+        let a = self.actor();
+        PageCtx {
+            lang: a.locale,
+            me: Some(Me {
+                name: a.name.clone(),
+                role: a.role,
+            }),
+            csrf: self.csrf.clone(),
+            nav,
+            path: self.path.clone(),
+            notice: None,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let login = || {
+            Redirect::to(&format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+            ))
+            .into_response()
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(login());
+        };
+        match state.app.session(&token).await {
+            Ok(Some((actor, csrf))) => Ok(Session {
+                auth: Auth {
+                    actor,
+                    via: Via::Session {
+                        token: token.clone(),
+                        csrf: csrf.clone(),
+                    },
+                },
+                csrf,
+                token,
+                path,
+            }),
+            Ok(None) => Err(login()),
+            Err(e) => Err(UiError::new(Locale::En, e).into_response()),
+        }
+    }
+}
+
+/// A submitted form: every field, repeated ones included.
+pub struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The trimmed value, `None` when absent or blank.
+    pub fn opt(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+
+    pub fn str(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").to_string()
+    }
+
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Rejects a form whose CSRF token is not the session's.
+    pub fn check_csrf(&self, s: &Session) -> Result<(), UiError> {
+        if crate::csrf_eq(self.get("csrf").unwrap_or(""), &s.csrf) {
+            Ok(())
+        } else {
+            Err(UiError {
+                lang: s.actor().locale,
+                status: StatusCode::FORBIDDEN,
+                key: "error-csrf",
+                detail: None,
+            })
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let lang = request_lang(req.headers(), None);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| e.into_response())?;
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .map(Form)
+            .map_err(|_| {
+                UiError {
+                    lang,
+                    status: StatusCode::BAD_REQUEST,
+                    key: "error-generic",
+                    detail: None,
+                }
+                .into_response()
+            })
+    }
+}
+
+/// A failure shown to a person as a readable page in their language.
+#[derive(Debug)]
+pub struct UiError {
+    pub lang: Locale,
+    pub status: StatusCode,
+    pub key: &'static str,
+    pub detail: Option<String>,
+}
+
+impl UiError {
+    pub fn new(lang: Locale, e: AppError) -> UiError {
+        let (status, key, detail) = match &e {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "error-not-found", None),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "error-forbidden", None),
+            AppError::Stale => (StatusCode::PRECONDITION_FAILED, "error-stale", None),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "error-conflict", Some(m.clone())),
+            AppError::Invalid(i) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "form-errors",
+                Some(i.to_string()),
+            ),
+            AppError::TooManyAttempts { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "error-generic", None)
+            }
+            AppError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error-generic", None)
+            }
+        };
+        UiError {
+            lang,
+            status,
+            key,
+            detail,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    message: String,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let message = match &self.detail {
+            Some(d) if self.key == "error-conflict" => i18n::t_args(
+                self.lang,
+                self.key,
+                &[("detail", FluentValue::from(d.clone()))],
+            ),
+            Some(d) => format!("{} {d}", i18n::t(self.lang, self.key)),
+            None => i18n::t(self.lang, self.key),
+        };
+        let page = ErrorPage {
+            ctx: PageCtx {
+                lang: self.lang,
+                me: None,
+                csrf: String::new(),
+                nav: "",
+                path: String::new(),
+                notice: None,
+            },
+            message,
+        };
+        (self.status, render(&page)).into_response()
+    }
+}
+
+/// Renders a page; a template error becomes a 500 (and is logged).
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// Field errors of a failed form, by field name.
+#[derive(Default)]
+pub struct FieldErrors(pub Vec<(String, String)>);
+
+impl FieldErrors {
+    pub fn of(e: &salesops_domain::Invalid) -> FieldErrors {
+        FieldErrors(
+            e.0.iter()
+                .map(|f| (f.field.clone(), f.message.clone()))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+/// Parses an optional `YYYY-MM-DD` form field.
+pub fn form_date(
+    f: &Form,
+    key: &str,
+    errs: &mut salesops_domain::Invalid,
+) -> Option<chrono::NaiveDate> {
+    let v = f.opt(key)?;
+    errs.check(
+        key,
+        chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map_err(|_| "must be a date like 2026-03-01"),
+    )
+}

@@ -1,0 +1,139 @@
+//! Configuration: defaults, then `salesops.toml` (or `--config FILE`), then
+//! `SALESOPS_*` environment variables, then command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to serve on.
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`.
+    pub database_url: String,
+    /// Public URL of the app (links in e-mails; `https://` turns on Secure cookies).
+    pub base_url: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `salesops=debug,info`.
+    pub log_level: String,
+    /// Name of the organisation `migrate` creates.
+    pub org_name: String,
+    pub session_ttl_hours: i64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    pub body_limit_bytes: usize,
+    pub max_failed_logins_per_account: u32,
+    pub max_failed_logins_per_ip: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://salesops.db".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            log_format: "text".into(),
+            log_level: "info".into(),
+            org_name: "My organisation".into(),
+            session_ttl_hours: 12,
+            trust_forwarded_for: false,
+            body_limit_bytes: 1024 * 1024,
+            max_failed_logins_per_account: 5,
+            max_failed_logins_per_ip: 30,
+        }
+    }
+}
+
+/// Flags given on the command line; only those set override the rest.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "config file {} does not exist", f.display());
+                fig = fig.merge(Toml::file_exact(f));
+            }
+            None => fig = fig.merge(Toml::file("salesops.toml")),
+        }
+        let fig = fig
+            .merge(Env::prefixed("SALESOPS_").ignore(&["config"]))
+            .merge(Serialized::defaults(overrides));
+        let c: Config = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        anyhow::ensure!(
+            matches!(c.log_format.as_str(), "text" | "json"),
+            "invalid configuration: log_format must be text or json"
+        );
+        anyhow::ensure!(
+            c.session_ttl_hours > 0,
+            "invalid configuration: session_ttl_hours must be positive"
+        );
+        Ok(c)
+    }
+
+    /// The configuration as it may be logged: secrets replaced.
+    pub fn redacted(&self) -> Config {
+        Config {
+            database_url: salesops_store::redact_url(&self.database_url),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_secrets_are_redacted() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "salesops.toml",
+                "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\n",
+            )?;
+            jail.set_env("SALESOPS_LISTEN", "127.0.0.1:9100");
+            jail.set_env("SALESOPS_DATABASE_URL", "postgres://app:s3cret@db/salesops");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen, "127.0.0.1:9100", "environment beats the file");
+            assert_eq!(c.log_format, "json", "the file beats the defaults");
+            let flags = Overrides {
+                listen: Some("127.0.0.1:9200".into()),
+                database_url: None,
+            };
+            let c = Config::load(None, &flags).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen, "127.0.0.1:9200", "flags beat the environment");
+            let shown = format!("{:?}", c.redacted());
+            assert!(
+                !shown.contains("s3cret") && shown.contains("app:***@db"),
+                "{shown}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_rejected() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("salesops.toml", "lisen = \"x\"\n")?;
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("lisen"), "{e}");
+            jail.create_file("salesops.toml", "log_format = \"xml\"\n")?;
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,172 @@
+//! The demo organisation: a German B2B company with an admin, a sales-ops
+//! analyst, two managers, reps in three teams and a viewer.
+
+use salesops_app::teams::NewTeam;
+use salesops_app::users::NewUser;
+use salesops_app::{Actor, App};
+use salesops_domain::{Role, UserId};
+
+pub const DEMO_PASSWORD: &str = "salesops-demo";
+pub const ORG_NAME: &str = "Nordwind Maschinenbau GmbH";
+
+/// (email, name, role, team index or none, hire date)
+const PEOPLE: &[(&str, &str, Role, Option<usize>, &str)] = &[
+    (
+        "admin@nordwind.example",
+        "Anna Admin",
+        Role::Admin,
+        None,
+        "2019-01-02",
+    ),
+    (
+        "ops@nordwind.example",
+        "Olaf Berger",
+        Role::Ops,
+        None,
+        "2020-03-01",
+    ),
+    (
+        "miriam.keller@nordwind.example",
+        "Miriam Keller",
+        Role::Manager,
+        Some(2),
+        "2018-06-01",
+    ),
+    (
+        "jonas.wolf@nordwind.example",
+        "Jonas Wolf",
+        Role::Manager,
+        Some(1),
+        "2019-09-15",
+    ),
+    (
+        "lena.fischer@nordwind.example",
+        "Lena Fischer",
+        Role::Rep,
+        Some(0),
+        "2021-02-01",
+    ),
+    (
+        "tim.schulz@nordwind.example",
+        "Tim Schulz",
+        Role::Rep,
+        Some(0),
+        "2023-04-01",
+    ),
+    (
+        "sara.yilmaz@nordwind.example",
+        "Sara Yılmaz",
+        Role::Rep,
+        Some(1),
+        "2022-01-10",
+    ),
+    (
+        "paul.neumann@nordwind.example",
+        "Paul Neumann",
+        Role::Rep,
+        Some(1),
+        "2024-08-01",
+    ),
+    (
+        "nina.braun@nordwind.example",
+        "Nina Braun",
+        Role::Rep,
+        Some(2),
+        "2020-05-04",
+    ),
+    (
+        "felix.hoffmann@nordwind.example",
+        "Felix Hoffmann",
+        Role::Rep,
+        Some(2),
+        "2021-11-15",
+    ),
+    (
+        "julia.koch@nordwind.example",
+        "Julia Koch",
+        Role::Rep,
+        Some(2),
+        "2025-03-01",
+    ),
+    (
+        "claudia.richter@nordwind.example",
+        "Claudia Richter",
+        Role::Viewer,
+        None,
+        "2017-01-01",
+    ),
+];
+
+/// (name, segment, manager email)
+const TEAMS: &[(&str, &str, &str)] = &[
+    ("Marketing", "marketing", "jonas.wolf@nordwind.example"),
+    ("Kaltakquise", "prospecting", "jonas.wolf@nordwind.example"),
+    ("Vertrieb Nord", "sales", "miriam.keller@nordwind.example"),
+];
+
+pub struct Login {
+    pub email: &'static str,
+    pub role: Role,
+}
+
+/// Loads the demo organisation into an empty database. Returns the logins,
+/// and whether anything was written (nothing when users already exist).
+pub async fn load(app: &App) -> anyhow::Result<(Vec<Login>, bool)> {
+    let org = app.default_org().await?;
+    let logins = PEOPLE
+        .iter()
+        .map(|p| Login {
+            email: p.0,
+            role: p.2,
+        })
+        .collect();
+    if salesops_store::users::count(&mut app.db.clone(), org.id).await? > 0 {
+        return Ok((logins, false));
+    }
+    app.rename_org(org.id, ORG_NAME).await?;
+    // The first admin is created directly; everything else goes through the
+    // use cases with that admin's permissions.
+    let admin =
+        salesops_app::users::bootstrap_admin(app, org.id, PEOPLE[0].0, PEOPLE[0].1, DEMO_PASSWORD)
+            .await?;
+    let actor: Actor = app.actor(org.id, admin).await?;
+    let mut ids: Vec<(&str, UserId)> = vec![(PEOPLE[0].0, admin)];
+    for (email, name, role, _, hire) in &PEOPLE[1..] {
+        let v = app
+            .create_user(
+                &actor,
+                NewUser {
+                    email: email.to_string(),
+                    name: name.to_string(),
+                    role: role.to_string(),
+                    password: DEMO_PASSWORD.into(),
+                    locale: Some("de".into()),
+                    time_zone: Some("Europe/Berlin".into()),
+                    hire_date: hire.parse().ok(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        ids.push((email, v.user.id));
+    }
+    let id_of = |email: &str| ids.iter().find(|(e, _)| *e == email).map(|(_, id)| *id);
+    for (i, (name, segment, manager)) in TEAMS.iter().enumerate() {
+        let members = PEOPLE
+            .iter()
+            .filter(|p| p.3 == Some(i) && p.2 == Role::Rep)
+            .filter_map(|p| id_of(p.0))
+            .collect();
+        app.create_team(
+            &actor,
+            NewTeam {
+                name: name.to_string(),
+                segment: segment.to_string(),
+                manager_id: id_of(manager),
+                parent_id: None,
+                member_ids: members,
+            },
+        )
+        .await?;
+    }
+    Ok((logins, true))
+}
