@@ -1,0 +1,556 @@
+//! The store's conformance suite: every test runs on SQLite and, when
+//! `SALESOPS_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL schema.
+
+use chrono::Duration;
+use salesops_domain::{ApiTokenId, Locale, OrgId, Role, Segment, TeamId, UserId};
+use salesops_store::testing::TestDb;
+use salesops_store::{Db, StoreError, auth, idempotency, now, orgs, teams, users};
+
+fn org(slug: &str, default: bool) -> orgs::Org {
+    let at = now();
+    orgs::Org {
+        id: OrgId::new(),
+        slug: slug.into(),
+        name: format!("Org {slug}"),
+        base_currency: "EUR".into(),
+        time_zone: "Europe/Berlin".into(),
+        default_locale: Locale::De,
+        is_default: default,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+fn user(org: OrgId, email: &str, role: Role) -> users::User {
+    let at = now();
+    users::User {
+        org_id: org,
+        id: UserId::new(),
+        email: email.into(),
+        name: email.split('@').next().unwrap().into(),
+        password_hash: "x".into(),
+        role,
+        locale: Locale::En,
+        time_zone: "Europe/Berlin".into(),
+        hire_date: "2024-02-01".parse().ok(),
+        leave_date: None,
+        active: true,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+fn team(org: OrgId, name: &str) -> teams::Team {
+    let at = now();
+    teams::Team {
+        org_id: org,
+        id: TeamId::new(),
+        name: name.into(),
+        segment: Segment::Sales,
+        manager_id: None,
+        parent_id: None,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+/// Two organisations with one user each.
+async fn two_orgs(db: &Db) -> (OrgId, UserId, OrgId, UserId) {
+    let mut c = db.clone();
+    let a = org("a", true);
+    let b = org("b", false);
+    orgs::insert(&mut c, &a).await.unwrap();
+    orgs::insert(&mut c, &b).await.unwrap();
+    let ua = user(a.id, "anna@a.example", Role::Admin);
+    let ub = user(b.id, "bert@b.example", Role::Rep);
+    users::insert(&mut c, &ua).await.unwrap();
+    users::insert(&mut c, &ub).await.unwrap();
+    (a.id, ua.id, b.id, ub.id)
+}
+
+#[tokio::test]
+async fn rows_round_trip_exactly() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        let got = users::get(&mut c, a, ua).await.unwrap();
+        assert_eq!(got.email, "anna@a.example", "{}", t.name);
+        assert_eq!(got.role, Role::Admin);
+        assert_eq!(got.hire_date, "2024-02-01".parse().ok());
+        assert_eq!(got.version, 1);
+        let o = orgs::default_org(&mut c).await.unwrap().unwrap();
+        assert_eq!(o.id, a, "{}", t.name);
+        assert_eq!(orgs::by_slug(&mut c, "b").await.unwrap().unwrap().slug, "b");
+        assert_eq!(users::count(&mut c, a).await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn no_function_returns_another_organisations_rows() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, b, ub) = two_orgs(&t.db).await;
+        assert!(
+            matches!(users::get(&mut c, a, ub).await, Err(StoreError::NotFound)),
+            "{}",
+            t.name
+        );
+        assert!(matches!(
+            users::get(&mut c, b, ua).await,
+            Err(StoreError::NotFound)
+        ));
+        let list = users::list(&mut c, a, &users::Filter::default(), None, 100)
+            .await
+            .unwrap();
+        assert_eq!(list.iter().map(|u| u.id).collect::<Vec<_>>(), vec![ua]);
+        assert!(
+            users::by_email(&mut c, a, "bert@b.example")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Updates through the wrong organisation touch nothing.
+        let p = users::Patch {
+            name: Some("hijack".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            users::update(&mut c, a, ub, None, &p, now()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(users::get(&mut c, b, ub).await.unwrap().name, "bert");
+        // A team of org B cannot take a member of org A: the composite keys refuse it.
+        let tb = team(b, "B team");
+        teams::insert(&mut c, &tb).await.unwrap();
+        assert!(
+            matches!(
+                teams::add_member(&mut c, b, tb.id, ua).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{}",
+            t.name
+        );
+        assert!(matches!(
+            teams::get(&mut c, a, tb.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            teams::list(&mut c, a, None, None, None, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Tokens and idempotency records are per organisation too.
+        let tok = token(b, ub, b"secret-b");
+        auth::insert_token(&mut c, &tok).await.unwrap();
+        assert!(matches!(
+            auth::get_token(&mut c, a, tok.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            auth::list_tokens(&mut c, a, None, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn versions_detect_concurrent_updates() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        let p = users::Patch {
+            name: Some("Anna B.".into()),
+            ..Default::default()
+        };
+        let u = users::update(&mut c, a, ua, Some(1), &p, now())
+            .await
+            .unwrap();
+        assert_eq!((u.version, u.name.as_str()), (2, "Anna B."), "{}", t.name);
+        // A second writer that read version 1 is refused, and changes nothing.
+        let p2 = users::Patch {
+            name: Some("lost update".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            users::update(&mut c, a, ua, Some(1), &p2, now()).await,
+            Err(StoreError::Stale)
+        ));
+        assert_eq!(users::get(&mut c, a, ua).await.unwrap().name, "Anna B.");
+        // Clearing a nullable field.
+        let p3 = users::Patch {
+            hire_date: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(
+            users::update(&mut c, a, ua, Some(2), &p3, now())
+                .await
+                .unwrap()
+                .hire_date,
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn uniqueness_is_enforced_per_organisation() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, _, b, _) = two_orgs(&t.db).await;
+        let dup = user(a, "anna@a.example", Role::Rep);
+        assert!(
+            matches!(
+                users::insert(&mut c, &dup).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{}",
+            t.name
+        );
+        // The same address in another organisation is fine.
+        users::insert(&mut c, &user(b, "anna@a.example", Role::Rep))
+            .await
+            .unwrap();
+        assert_eq!(
+            users::by_email_any_org(&mut c, "anna@a.example")
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        teams::insert(&mut c, &team(a, "Nord")).await.unwrap();
+        assert!(matches!(
+            teams::insert(&mut c, &team(a, "Nord")).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn teams_members_filters_and_pages() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        let mut reps = vec![];
+        for i in 0..5 {
+            let u = user(a, &format!("rep{i}@a.example"), Role::Rep);
+            users::insert(&mut c, &u).await.unwrap();
+            reps.push(u.id);
+        }
+        let mut nord = team(a, "Nord");
+        nord.manager_id = Some(ua.0);
+        teams::insert(&mut c, &nord).await.unwrap();
+        let mut sub = team(a, "Nord-Ost");
+        sub.parent_id = Some(nord.id.0);
+        teams::insert(&mut c, &sub).await.unwrap();
+        for r in &reps[..3] {
+            teams::add_member(&mut c, a, nord.id, *r).await.unwrap();
+        }
+        teams::add_member(&mut c, a, nord.id, reps[0])
+            .await
+            .unwrap(); // idempotent
+        assert_eq!(
+            teams::members(&mut c, a, nord.id).await.unwrap(),
+            reps[..3].to_vec(),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            teams::of_user(&mut c, a, reps[0]).await.unwrap(),
+            vec![nord.id]
+        );
+        assert_eq!(
+            teams::managed_by(&mut c, a, ua).await.unwrap(),
+            vec![nord.id]
+        );
+        assert_eq!(teams::child_count(&mut c, a, nord.id).await.unwrap(), 1);
+        assert_eq!(
+            teams::memberships(&mut c, a, Some(&[nord.id]), None)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+
+        // What a manager of Nord sees: themselves and the members.
+        let f = users::Filter {
+            visible: Some((ua, vec![nord.id])),
+            ..Default::default()
+        };
+        let seen = users::list(&mut c, a, &f, None, 100).await.unwrap();
+        assert_eq!(seen.len(), 4, "{}", t.name);
+        let f = users::Filter {
+            team: Some(nord.id),
+            role: Some(Role::Rep),
+            ..Default::default()
+        };
+        assert_eq!(
+            users::list(&mut c, a, &f, None, 100).await.unwrap().len(),
+            3
+        );
+        let f = users::Filter {
+            q: Some("REP4".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            users::list(&mut c, a, &f, None, 100).await.unwrap().len(),
+            1,
+            "search ignores case"
+        );
+        let f = users::Filter {
+            ids: Some(vec![reps[1], reps[4]]),
+            ..Default::default()
+        };
+        assert_eq!(
+            users::list(&mut c, a, &f, None, 100).await.unwrap().len(),
+            2
+        );
+
+        // Cursor pages cover everything once, in id order.
+        let mut seen = vec![];
+        let mut after = None;
+        loop {
+            let page = users::list(&mut c, a, &users::Filter::default(), after, 2)
+                .await
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            after = Some(page.last().unwrap().id.0);
+            seen.extend(page.into_iter().map(|u| u.id));
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted);
+        assert_eq!(seen.len(), 6);
+
+        // Deleting a team takes its memberships with it.
+        teams::remove_member(&mut c, a, nord.id, reps[2])
+            .await
+            .unwrap();
+        teams::delete(&mut c, a, sub.id).await.unwrap();
+        assert_eq!(teams::child_count(&mut c, a, nord.id).await.unwrap(), 0);
+        teams::delete(&mut c, a, nord.id).await.unwrap();
+        assert!(
+            teams::of_user(&mut c, a, reps[0]).await.unwrap().is_empty(),
+            "{}",
+            t.name
+        );
+        assert!(matches!(
+            teams::delete(&mut c, a, nord.id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+fn token(org: OrgId, user: UserId, hash: &[u8]) -> auth::ApiToken {
+    auth::ApiToken {
+        org_id: org,
+        id: ApiTokenId::new(),
+        user_id: user,
+        name: "ci".into(),
+        token_hash: hash.to_vec(),
+        prefix: "so_abc".into(),
+        created_at: now(),
+        last_used_at: None,
+        expires_at: None,
+        revoked_at: None,
+    }
+}
+
+#[tokio::test]
+async fn sessions_tokens_and_failed_sign_ins() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        let at = now();
+        let live = auth::Session {
+            org_id: a,
+            id_hash: b"live".to_vec(),
+            user_id: ua,
+            csrf_token: "csrf".into(),
+            created_at: at,
+            expires_at: at + Duration::hours(1),
+        };
+        let expired = auth::Session {
+            id_hash: b"old".to_vec(),
+            expires_at: at - Duration::seconds(1),
+            ..live.clone()
+        };
+        auth::insert_session(&mut c, &live).await.unwrap();
+        auth::insert_session(&mut c, &expired).await.unwrap();
+        assert!(
+            auth::live_session(&mut c, b"live", at)
+                .await
+                .unwrap()
+                .is_some(),
+            "{}",
+            t.name
+        );
+        assert!(
+            auth::live_session(&mut c, b"old", at)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(auth::purge_expired_sessions(&mut c, at).await.unwrap(), 1);
+        assert_eq!(auth::delete_user_sessions(&mut c, a, ua).await.unwrap(), 1);
+        assert!(
+            auth::live_session(&mut c, b"live", at)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let tok = token(a, ua, b"hash");
+        auth::insert_token(&mut c, &tok).await.unwrap();
+        assert_eq!(
+            auth::token_by_hash(&mut c, b"hash")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            tok.id
+        );
+        let r1 = auth::revoke_token(&mut c, a, tok.id, at).await.unwrap();
+        let r2 = auth::revoke_token(&mut c, a, tok.id, at + Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(r1.revoked_at, Some(at), "{}", t.name);
+        assert_eq!(r2.revoked_at, Some(at), "the first revocation time is kept");
+
+        for i in 0..3 {
+            auth::record_failure(
+                &mut c,
+                a,
+                "x@a.example",
+                "10.0.0.1",
+                at - Duration::minutes(i),
+            )
+            .await
+            .unwrap();
+        }
+        let f = auth::failures_since(&mut c, "x@a.example", false, at - Duration::minutes(15), 10)
+            .await
+            .unwrap();
+        assert_eq!(f.len(), 3, "{}", t.name);
+        assert!(f[0] <= f[2], "oldest first");
+        assert_eq!(
+            auth::failures_since(&mut c, "10.0.0.1", true, at - Duration::seconds(90), 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        auth::clear_failures(&mut c, "x@a.example").await.unwrap();
+        assert!(
+            auth::failures_since(&mut c, "10.0.0.1", true, at - Duration::hours(1), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_claimed_once() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        assert!(
+            idempotency::claim(&mut c, a, ua, "k", b"h1", now())
+                .await
+                .unwrap(),
+            "{}",
+            t.name
+        );
+        assert!(
+            !idempotency::claim(&mut c, a, ua, "k", b"h1", now())
+                .await
+                .unwrap()
+        );
+        let pending = idempotency::get(&mut c, a, ua, "k").await.unwrap().unwrap();
+        assert_eq!(pending.status_code, None);
+        idempotency::complete(
+            &mut c,
+            a,
+            ua,
+            "k",
+            201,
+            b"{\"id\":1}",
+            Some("application/json"),
+        )
+        .await
+        .unwrap();
+        let done = idempotency::get(&mut c, a, ua, "k").await.unwrap().unwrap();
+        assert_eq!(done.status_code, Some(201));
+        assert_eq!(done.response_body.as_deref(), Some(&b"{\"id\":1}"[..]));
+        assert_eq!(done.request_hash, b"h1");
+        idempotency::release(&mut c, a, ua, "k").await.unwrap();
+        assert!(
+            idempotency::claim(&mut c, a, ua, "k", b"h2", now())
+                .await
+                .unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rolled_back_transaction_leaves_nothing() {
+    for t in TestDb::all().await {
+        let (a, _, _, _) = two_orgs(&t.db).await;
+        let mut tx = t.db.begin().await.unwrap();
+        let nord = team(a, "Nord");
+        teams::insert(&mut tx, &nord).await.unwrap();
+        // A failing statement inside the transaction: the caller drops it.
+        let err = teams::add_member(&mut tx, a, nord.id, UserId::new()).await;
+        assert!(err.is_err(), "{}", t.name);
+        drop(tx);
+        let mut c = t.db.clone();
+        assert!(
+            matches!(
+                teams::get(&mut c, a, nord.id).await,
+                Err(StoreError::NotFound)
+            ),
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn migrating_twice_is_harmless_and_ping_works() {
+    for t in TestDb::all().await {
+        t.db.migrate().await.unwrap();
+        t.db.ping().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn unopenable_databases_give_one_clear_error() {
+    let e = salesops_store::connect("mysql://nope")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unsupported URL scheme"), "{e}");
+    let e = salesops_store::connect("sqlite:///nonexistent-dir/x/y.db")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("cannot open database sqlite:///nonexistent-dir/x/y.db"),
+        "{e}"
+    );
+    let e = salesops_store::connect("postgres://u:secretpw@127.0.0.1:1/db")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("u:***@127.0.0.1:1") && !e.contains("secretpw"),
+        "{e}"
+    );
+}
