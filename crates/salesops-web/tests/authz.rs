@@ -1,0 +1,264 @@
+//! The authorization matrix: every role against every endpoint built so far,
+//! through the real router, on both databases.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Cred, Req, TestApp};
+use serde_json::{Value, json};
+
+const ROLES: [&str; 5] = ["admin", "ops", "manager", "rep", "viewer"];
+
+/// The world every role is tested in:
+/// team North (managed by the manager; members: rep, colleague),
+/// team South (members: outsider), and one user per role.
+struct World {
+    creds: Vec<(&'static str, Cred, salesops_domain::UserId)>,
+    colleague: salesops_domain::UserId,
+    outsider: salesops_domain::UserId,
+    north: salesops_domain::TeamId,
+    south: salesops_domain::TeamId,
+    admin_token_id: String,
+}
+
+async fn world(t: &TestApp) -> World {
+    let ops = t.user("ops@test.example", "ops").await;
+    let manager = t.user("manager@test.example", "manager").await;
+    let rep = t.user("rep@test.example", "rep").await;
+    let viewer = t.user("viewer@test.example", "viewer").await;
+    let colleague = t.user("colleague@test.example", "rep").await;
+    let outsider = t.user("outsider@test.example", "rep").await;
+    let north = t.team("North", Some(manager), &[rep, colleague]).await;
+    let south = t.team("South", None, &[outsider]).await;
+    let admin_actor = t.actor(t.admin).await;
+    let admin_token = t
+        .app
+        .create_token(&admin_actor, "matrix", None)
+        .await
+        .unwrap();
+    let mut creds = vec![("admin", Cred::Bearer(admin_token.secret.clone()), t.admin)];
+    for (role, id) in [
+        ("ops", ops),
+        ("manager", manager),
+        ("rep", rep),
+        ("viewer", viewer),
+    ] {
+        creds.push((role, t.token(id).await, id));
+    }
+    World {
+        creds,
+        colleague,
+        outsider,
+        north,
+        south,
+        admin_token_id: admin_token.token.id.to_string(),
+    }
+}
+
+/// The current version of a record, read by the admin.
+async fn version(t: &TestApp, admin: &Cred, path: &str) -> String {
+    let r = t.send(Req::new(Method::GET, path).cred(admin)).await;
+    format!("\"{}\"", r.json()["version"])
+}
+
+struct Case {
+    name: &'static str,
+    /// Expected status per role, in the order of ROLES.
+    expect: [u16; 5],
+}
+
+#[tokio::test]
+async fn every_role_against_every_endpoint() {
+    for t in TestApp::all().await {
+        let w = world(&t).await;
+        let admin = w.creds[0].1.clone();
+        let mut failures = vec![];
+        let mut checked = 0;
+        for (i, role) in ROLES.iter().enumerate() {
+            let (_, cred, me) = &w.creds[i];
+            let cases: Vec<(Case, Req)> = vec![
+                (Case { name: "GET /auth/me", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/auth/me")),
+                (Case { name: "GET /users", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/users")),
+                (
+                    Case { name: "POST /users", expect: [201, 403, 403, 403, 403] },
+                    Req::new(Method::POST, "/api/v1/users").json(json!({"email": format!("new-{role}@test.example"), "name": "New", "role": "rep", "password": "long enough pw"})),
+                ),
+                (Case { name: "GET /users/{self}", expect: [200; 5] }, Req::new(Method::GET, format!("/api/v1/users/{me}"))),
+                (
+                    Case { name: "GET /users/{same team}", expect: [200, 200, 200, 200, 200] },
+                    Req::new(Method::GET, format!("/api/v1/users/{}", w.colleague)),
+                ),
+                (
+                    Case { name: "GET /users/{other team}", expect: [200, 200, 404, 404, 200] },
+                    Req::new(Method::GET, format!("/api/v1/users/{}", w.outsider)),
+                ),
+                (
+                    Case { name: "PATCH /users/{self} name", expect: [200; 5] },
+                    Req::new(Method::PATCH, format!("/api/v1/users/{me}"))
+                        .header("if-match", &version(&t, &admin, &format!("/api/v1/users/{me}")).await)
+                        .json(json!({"name": format!("{role} renamed")})),
+                ),
+                (
+                    Case { name: "PATCH /users/{self} role", expect: [422, 403, 403, 403, 403] },
+                    Req::new(Method::PATCH, format!("/api/v1/users/{me}"))
+                        .header("if-match", &version(&t, &admin, &format!("/api/v1/users/{me}")).await)
+                        .json(json!({"role": "rep"})),
+                ),
+                (
+                    Case { name: "PATCH /users/{same team}", expect: [200, 403, 403, 403, 403] },
+                    Req::new(Method::PATCH, format!("/api/v1/users/{}", w.colleague))
+                        .header("if-match", &version(&t, &admin, &format!("/api/v1/users/{}", w.colleague)).await)
+                        .json(json!({"name": "Colleague"})),
+                ),
+                (
+                    Case { name: "PATCH /users/{other team}", expect: [200, 403, 404, 404, 403] },
+                    Req::new(Method::PATCH, format!("/api/v1/users/{}", w.outsider))
+                        .header("if-match", &version(&t, &admin, &format!("/api/v1/users/{}", w.outsider)).await)
+                        .json(json!({"name": "Outsider"})),
+                ),
+                (
+                    Case { name: "DELETE /users/{other team}", expect: [200, 403, 404, 404, 403] },
+                    Req::new(Method::DELETE, format!("/api/v1/users/{}", t.user(&format!("leaver-{role}@test.example"), "rep").await)),
+                ),
+                (Case { name: "GET /teams", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/teams")),
+                (
+                    Case { name: "POST /teams", expect: [201, 201, 403, 403, 403] },
+                    Req::new(Method::POST, "/api/v1/teams").json(json!({"name": format!("Team of {role}"), "segment": "marketing"})),
+                ),
+                (Case { name: "GET /teams/{own}", expect: [200; 5] }, Req::new(Method::GET, format!("/api/v1/teams/{}", w.north))),
+                (
+                    Case { name: "GET /teams/{other}", expect: [200, 200, 404, 404, 200] },
+                    Req::new(Method::GET, format!("/api/v1/teams/{}", w.south)),
+                ),
+                (
+                    Case { name: "PATCH /teams/{own}", expect: [200, 200, 403, 403, 403] },
+                    Req::new(Method::PATCH, format!("/api/v1/teams/{}", w.north))
+                        .header("if-match", &version(&t, &admin, &format!("/api/v1/teams/{}", w.north)).await)
+                        .json(json!({"segment": "sales"})),
+                ),
+                (
+                    Case { name: "DELETE /teams/{other}", expect: [204, 204, 404, 404, 403] },
+                    Req::new(Method::DELETE, format!("/api/v1/teams/{}", t.team(&format!("Doomed {role}"), None, &[]).await)),
+                ),
+                (Case { name: "GET /api-tokens", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/api-tokens")),
+                (
+                    Case { name: "POST /api-tokens", expect: [201; 5] },
+                    Req::new(Method::POST, "/api/v1/api-tokens").json(json!({"name": "mine"})),
+                ),
+                (
+                    Case { name: "GET /api-tokens/{admin's}", expect: [200, 404, 404, 404, 404] },
+                    Req::new(Method::GET, format!("/api/v1/api-tokens/{}", w.admin_token_id)),
+                ),
+                (
+                    Case { name: "GET /api-tokens?all=true", expect: [200; 5] },
+                    Req::new(Method::GET, "/api/v1/api-tokens?all=true"),
+                ),
+            ];
+            for (case, req) in cases {
+                let r = t.send(req.cred(cred)).await;
+                checked += 1;
+                if r.status.as_u16() != case.expect[i] {
+                    failures.push(format!(
+                        "{} as {role}: expected {}, got {} {}",
+                        case.name,
+                        case.expect[i],
+                        r.status,
+                        r.text()
+                    ));
+                }
+                if r.status.is_client_error() {
+                    assert_eq!(
+                        r.header("content-type"),
+                        Some("application/problem+json"),
+                        "{} as {role}",
+                        case.name
+                    );
+                }
+            }
+            // Non-admins listing "all" tokens still see only their own.
+            let r = t
+                .send(Req::new(Method::GET, "/api/v1/api-tokens?all=true").cred(cred))
+                .await;
+            let owners: Vec<Value> = r.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["user_id"].clone())
+                .collect();
+            if *role != "admin" {
+                assert!(
+                    owners.iter().all(|o| *o == json!(me)),
+                    "{role} saw other people's tokens"
+                );
+            }
+            // Lists are scoped: managers and reps see only their teams' people.
+            let r = t
+                .send(Req::new(Method::GET, "/api/v1/users?limit=200").cred(cred))
+                .await;
+            let ids: Vec<Value> = r.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].clone())
+                .collect();
+            let sees_outsider = ids.contains(&json!(w.outsider));
+            assert_eq!(
+                sees_outsider,
+                matches!(*role, "admin" | "ops" | "viewer"),
+                "{role} user list scope"
+            );
+            let r = t
+                .send(Req::new(Method::GET, "/api/v1/teams?limit=200").cred(cred))
+                .await;
+            let ids: Vec<Value> = r.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].clone())
+                .collect();
+            assert_eq!(
+                ids.contains(&json!(w.south)),
+                matches!(*role, "admin" | "ops" | "viewer"),
+                "{role} team list scope"
+            );
+        }
+        assert!(
+            failures.is_empty(),
+            "{}: {} of {checked} checks failed:\n{}",
+            t.backend,
+            failures.len(),
+            failures.join("\n")
+        );
+        assert!(checked >= 100);
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_refuses_anonymous_callers() {
+    for t in TestApp::all().await {
+        let id = "0190c5a4-0000-7000-8000-000000000000";
+        let endpoints = [
+            (Method::GET, "/api/v1/auth/me".to_string()),
+            (Method::POST, "/api/v1/auth/logout".to_string()),
+            (Method::GET, "/api/v1/users".to_string()),
+            (Method::POST, "/api/v1/users".to_string()),
+            (Method::GET, format!("/api/v1/users/{id}")),
+            (Method::PATCH, format!("/api/v1/users/{id}")),
+            (Method::DELETE, format!("/api/v1/users/{id}")),
+            (Method::GET, "/api/v1/teams".to_string()),
+            (Method::POST, "/api/v1/teams".to_string()),
+            (Method::GET, format!("/api/v1/teams/{id}")),
+            (Method::PATCH, format!("/api/v1/teams/{id}")),
+            (Method::DELETE, format!("/api/v1/teams/{id}")),
+            (Method::GET, "/api/v1/api-tokens".to_string()),
+            (Method::POST, "/api/v1/api-tokens".to_string()),
+            (Method::GET, format!("/api/v1/api-tokens/{id}")),
+            (Method::DELETE, format!("/api/v1/api-tokens/{id}")),
+        ];
+        for (m, p) in endpoints {
+            let r = t.send(Req::new(m.clone(), &p).json(json!({}))).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{} {m} {p}", t.backend);
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        }
+    }
+}

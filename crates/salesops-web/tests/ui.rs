@@ -1,0 +1,332 @@
+//! The browser UI through the real router: language, sign-in with CSRF,
+//! forms, readable errors.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{PASSWORD, Resp, TestApp};
+
+fn get(path: &str, cookie: &str, lang: &str) -> Request<Body> {
+    Request::builder()
+        .method(Method::GET)
+        .uri(path)
+        .header(header::COOKIE, cookie)
+        .header(header::ACCEPT_LANGUAGE, lang)
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn post(path: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        // Browsers send their languages with every request.
+        .header(header::ACCEPT_LANGUAGE, "de-DE,de;q=0.9")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// The value of a hidden input `name` in a page.
+fn hidden(page: &Resp, name: &str) -> String {
+    let html = page.text();
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Signs in through the form; returns the session cookie.
+async fn ui_login(t: &TestApp, email: &str, password: &str) -> String {
+    let page = t.raw(get("/login", "", "en")).await;
+    let pre = page.cookie("salesops_csrf").unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = t
+        .raw(post(
+            "/login",
+            &pre,
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", password),
+                ("next", "/home"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/home"));
+    r.cookie("salesops_session").unwrap()
+}
+
+#[tokio::test]
+async fn the_sign_in_page_speaks_the_browsers_language_until_switched() {
+    for t in TestApp::all().await {
+        let de = t.raw(get("/login", "", "de-DE,de;q=0.9,en;q=0.5")).await;
+        assert_eq!(de.status, StatusCode::OK);
+        assert!(
+            de.text().contains("<html lang=\"de\">") && de.text().contains("Anmelden"),
+            "{}",
+            t.backend
+        );
+        let en = t.raw(get("/login", "", "en-GB,en;q=0.9")).await;
+        assert!(en.text().contains("<html lang=\"en\">") && en.text().contains("Sign in"));
+        let fr = t.raw(get("/login", "", "fr-FR")).await;
+        assert!(
+            fr.text().contains("<html lang=\"en\">"),
+            "English when nothing matches"
+        );
+        // The switch sets a cookie that beats Accept-Language.
+        let r = t.raw(get("/lang?set=de&next=/login", "", "en")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.header("location"), Some("/login"));
+        let lang = r.cookie("salesops_lang").unwrap();
+        assert_eq!(lang, "salesops_lang=de");
+        let page = t.raw(get("/login", &lang, "en")).await;
+        assert!(page.text().contains("Anmelden"));
+        // Only local redirects are followed.
+        let r = t
+            .raw(get("/lang?set=en&next=//evil.example/x", "", "en"))
+            .await;
+        assert_eq!(r.header("location"), Some("/home"));
+    }
+}
+
+#[tokio::test]
+async fn signing_in_through_the_form_uses_the_users_language() {
+    for t in TestApp::all().await {
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        // The org's default language is German; the admin was created with it.
+        let home = t.raw(get("/home", &cookie, "en")).await;
+        assert_eq!(home.status, StatusCode::OK, "{}", t.backend);
+        let html = home.text();
+        assert!(html.contains("Willkommen, Ada Admin"), "{html}");
+        for nav in ["/people", "/teams", "/tokens", "/settings"] {
+            assert!(html.contains(&format!("href=\"{nav}\"")), "nav lacks {nav}");
+        }
+        // Switching saves the setting (CSRF-protected) and the next page is English.
+        let csrf = hidden(&home, "csrf");
+        let r = t
+            .raw(post(
+                "/settings/locale",
+                &cookie,
+                &[("csrf", &csrf), ("locale", "en"), ("next", "/home")],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let home = t.raw(get("/home", &cookie, "de")).await;
+        assert!(
+            home.text().contains("Welcome, Ada Admin"),
+            "{}",
+            home.text()
+        );
+        let me = t
+            .app
+            .get_user(&t.actor(t.admin).await, t.admin)
+            .await
+            .unwrap();
+        assert_eq!(me.user.locale.as_str(), "en");
+        // Every page of the shell renders in both languages.
+        for path in [
+            "/people",
+            "/teams",
+            "/tokens",
+            "/settings",
+            &format!("/people/{}", t.admin),
+        ] {
+            let r = t.raw(get(path, &cookie, "en")).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_missing_tokens_get_readable_answers() {
+    for t in TestApp::all().await {
+        let page = t.raw(get("/login", "", "de")).await;
+        let pre = page.cookie("salesops_csrf").unwrap();
+        let csrf = hidden(&page, "csrf");
+        let wrong = t
+            .raw(post(
+                "/login",
+                &pre,
+                &[
+                    ("csrf", &csrf),
+                    ("email", "admin@test.example"),
+                    ("password", "nope"),
+                ],
+            ))
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", t.backend);
+        assert!(wrong.text().contains("E-Mail oder Passwort ist falsch."));
+        assert!(wrong.cookie("salesops_session").is_none());
+        let unknown = t
+            .raw(post(
+                "/login",
+                &pre,
+                &[
+                    ("csrf", &csrf),
+                    ("email", "ghost@test.example"),
+                    ("password", "nope"),
+                ],
+            ))
+            .await;
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+        assert!(unknown.text().contains("E-Mail oder Passwort ist falsch."));
+        // A sign-in form without its CSRF cookie is refused.
+        let r = t
+            .raw(post(
+                "/login",
+                "",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "admin@test.example"),
+                    ("password", PASSWORD),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.cookie("salesops_session").is_none());
+        // Pages need a session.
+        let r = t.raw(get("/home", "", "en")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.header("location"), Some("/login?next=%2Fhome"));
+    }
+}
+
+#[tokio::test]
+async fn forms_need_the_csrf_token_and_show_field_errors() {
+    for t in TestApp::all().await {
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        let people = t.raw(get("/people", &cookie, "en")).await;
+        let csrf = hidden(&people, "csrf");
+        let form = [
+            ("email", "lena@test.example"),
+            ("name", "Lena Fischer"),
+            ("role", "rep"),
+            ("password", "long enough pw"),
+            ("locale", "de"),
+        ];
+        // Without the token: refused, nothing written.
+        let r = t.raw(post("/people", &cookie, &form)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", t.backend);
+        assert!(
+            r.text().contains("Das Formular war abgelaufen"),
+            "the admin reads German: {}",
+            r.text()
+        );
+        // Invalid values: the form comes back with the messages and the typed values.
+        let mut bad = form.to_vec();
+        bad[0] = ("email", "lena");
+        bad.push(("csrf", &csrf));
+        bad.push(("hire_date", "morgen"));
+        let r = t.raw(post("/people", &cookie, &bad)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text();
+        assert!(
+            html.contains("must be a date like 2026-03-01")
+                && html.contains("value=\"Lena Fischer\""),
+            "{html}"
+        );
+        let mut good = form.to_vec();
+        good.push(("csrf", &csrf));
+        let r = t.raw(post("/people", &cookie, &good)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let location = r.header("location").unwrap().to_string();
+        let page = t.raw(get(&location, &cookie, "en")).await;
+        assert!(page.text().contains("Lena Fischer"));
+        // A stale edit is refused with a readable message.
+        let version = hidden(&page, "version");
+        let edit = |v: &str, name: &str| {
+            vec![
+                ("csrf".to_string(), csrf.clone()),
+                ("version".to_string(), v.to_string()),
+                ("email".into(), "lena@test.example".into()),
+                ("name".into(), name.into()),
+                ("role".into(), "rep".into()),
+                ("locale".into(), "de".into()),
+                ("time_zone".into(), "Europe/Berlin".into()),
+                ("active".into(), "on".into()),
+            ]
+        };
+        let path = location.split('?').next().unwrap().to_string();
+        let body = |f: Vec<(String, String)>| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(f)
+                .finish()
+        };
+        let send = |f| {
+            Request::builder()
+                .method(Method::POST)
+                .uri(&path)
+                .header(header::COOKIE, &cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body(f)))
+                .unwrap()
+        };
+        assert_eq!(
+            t.raw(send(edit(&version, "Lena F."))).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let r = t.raw(send(edit(&version, "Lena X."))).await;
+        assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+        assert!(
+            r.text()
+                .contains("Jemand anderes hat diesen Datensatz inzwischen geändert")
+        );
+        // Sign out ends the session.
+        let r = t.raw(post("/logout", &cookie, &[("csrf", &csrf)])).await;
+        assert_eq!(r.header("location"), Some("/login?signed_out=1"));
+        assert_eq!(
+            t.raw(get("/home", &cookie, "en")).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rep_reads_but_cannot_administer() {
+    for t in TestApp::all().await {
+        let rep = t.user("rep@test.example", "rep").await;
+        let cookie = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let people = t.raw(get("/people", &cookie, "en")).await;
+        assert!(!people.text().contains("id=\"new-user\""), "{}", t.backend);
+        let teams = t.raw(get("/teams", &cookie, "en")).await;
+        assert!(!teams.text().contains("id=\"new-team\""));
+        let csrf = hidden(&people, "csrf");
+        let r = t
+            .raw(post(
+                "/teams",
+                &cookie,
+                &[("csrf", &csrf), ("name", "Mine"), ("segment", "sales")],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let admin_page = t
+            .raw(get(&format!("/people/{}", t.admin), &cookie, "en"))
+            .await;
+        assert_eq!(
+            admin_page.status,
+            StatusCode::NOT_FOUND,
+            "another team's person is hidden"
+        );
+        let own = t.raw(get(&format!("/people/{rep}"), &cookie, "en")).await;
+        assert_eq!(own.status, StatusCode::OK);
+        // Tokens: create one and see it once.
+        let r = t
+            .raw(post(
+                "/tokens",
+                &cookie,
+                &[("csrf", &csrf), ("name", "crm sync")],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.text().contains("id=\"token-secret\""));
+    }
+}
