@@ -63,20 +63,43 @@ struct LoginView {
     notice: Option<String>,
 }
 
-fn login_page(s: &AppState, lang: Locale, v: LoginView, status: StatusCode) -> Response {
-    let csrf = random_token(24);
+/// Shows the sign-in form. The form's CSRF token is a cookie of its own
+/// (double submit); an existing one is reused so that several sign-in tabs
+/// stay valid.
+fn login_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    lang: Locale,
+    v: LoginView,
+    status: StatusCode,
+) -> Response {
+    let existing = cookie(headers, PRE_CSRF_COOKIE).filter(|c| {
+        c.len() >= 32
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    let csrf = existing.unwrap_or_else(|| random_token(24));
     let LoginView {
         next,
         email,
         error,
         notice,
     } = v;
+    // The language switch comes back here, to the same destination.
+    let path = if next == "/home" {
+        "/login".to_string()
+    } else {
+        format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    };
     let ctx = PageCtx {
         lang,
         me: None,
         csrf: csrf.clone(),
         nav: "login",
-        path: "/login".into(),
+        path,
         notice,
     };
     let resp = (
@@ -110,6 +133,7 @@ pub async fn login_form(
     let next = safe_next(query_param(&uri, "next").as_deref());
     login_page(
         &s,
+        &headers,
         lang,
         LoginView {
             next,
@@ -136,6 +160,7 @@ pub async fn login(
         let msg = i18n::t(lang, "login-csrf");
         return login_page(
             &s,
+            &headers,
             lang,
             LoginView {
                 next,
@@ -175,6 +200,7 @@ pub async fn login(
             let msg = i18n::t(lang, "login-failed");
             login_page(
                 &s,
+                &headers,
                 lang,
                 LoginView {
                     next,
@@ -193,6 +219,7 @@ pub async fn login(
             );
             let mut resp = login_page(
                 &s,
+                &headers,
                 lang,
                 LoginView {
                     next,

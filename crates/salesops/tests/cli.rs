@@ -1,0 +1,282 @@
+//! The command line, run as a user would: the real binary in a temporary directory.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_salesops"));
+    // Keep the developer's environment out of the tests.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SALESOPS_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(dir: &std::path::Path, args: &[&str]) -> Output {
+    bin().current_dir(dir).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn wait_ready(child: &mut Child, port: u16) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Some(r) = http_get(port, "/readyz")
+            && r.lines().next().is_some_and(|l| l.contains(" 200 "))
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("server exited early: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server not ready within 60 s");
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "serve",
+            "--database",
+            "postgres://app:s3cretpw@127.0.0.1:1/salesops",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: cannot open database postgres://app:***@127.0.0.1:1/salesops"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cretpw"), "the password leaks: {err}");
+    let o = run(dir.path(), &["migrate", "--database", "mysql://x"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unsupported URL scheme"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_port_in_use_is_refused_and_nothing_else_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = run(dir.path(), &["serve", "--listen", &addr]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .starts_with(&format!("error: cannot listen on {addr}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_demo_answers_then_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = bin()
+        .current_dir(dir.path())
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env("SALESOPS_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_ready(&mut child, port);
+    assert!(
+        dir.path().join("salesops.db").exists(),
+        "the default database is ./salesops.db"
+    );
+    let login = http_get(port, "/login").unwrap();
+    assert!(login.lines().next().unwrap().contains(" 200 "), "{login}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "exit after SIGTERM: {:?} {}",
+        out.status,
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("admin@nordwind.example") && text.contains("salesops-demo"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("serving on http://127.0.0.1:{port}")));
+    let logs = stderr(&out);
+    for line in logs.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+        assert!(v.get("level").is_some());
+    }
+    assert!(logs.contains("finishing in-flight requests"), "{logs}");
+    // A second start finds the demo data and does not load it twice.
+    let o = run(dir.path(), &["demo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("already has users"));
+}
+
+#[test]
+fn migrate_and_user_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("x.db").display());
+    let o = run(dir.path(), &["migrate", "--database", &db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("organisation: My organisation"));
+    let mut child = bin()
+        .current_dir(dir.path())
+        .args([
+            "user",
+            "add",
+            "--email",
+            "Boss@Example.com",
+            "--name",
+            "Erika Muster",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database",
+            &db,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a very long password\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("created admin boss@example.com"),
+        "{}",
+        stdout(&o)
+    );
+    // The same address again, a bad role, a short password: one line each, nothing written.
+    let o = run(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "boss@example.com",
+            "--name",
+            "Twin",
+            "--role",
+            "rep",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: email: is already used by another user"
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+            "--database",
+            &db,
+        ],
+    );
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: role: must be one of: admin, ops, manager, rep, viewer"
+    );
+    // Without --password-stdin a password is generated and shown once.
+    let o = run(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "rep@example.com",
+            "--name",
+            "Rep",
+            "--role",
+            "rep",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success());
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("password: ") && l.len() > 25),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_broken_configuration_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("salesops.toml"), "listen = 5\n").unwrap();
+    let o = run(dir.path(), &["migrate"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).starts_with("error: invalid configuration"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(dir.path(), &["--config", "/nonexistent.toml", "migrate"]);
+    assert!(
+        stderr(&o).contains("/nonexistent.toml does not exist"),
+        "{}",
+        stderr(&o)
+    );
+}
