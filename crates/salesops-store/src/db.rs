@@ -316,7 +316,7 @@ mod tests {
                 .map(|m| (m.version, m.description.to_string()))
                 .collect::<Vec<_>>()
         };
-        assert!(!SQLITE_MIGRATIONS.iter().next().is_none());
+        assert!(SQLITE_MIGRATIONS.iter().next().is_some());
         assert_eq!(
             list(&SQLITE_MIGRATIONS),
             list(&POSTGRES_MIGRATIONS),

@@ -8,6 +8,12 @@ use std::sync::Once;
 
 pub const POSTGRES_ENV: &str = "SALESOPS_TEST_POSTGRES_URL";
 
+/// Says once, past the test harness's output capture, that a suite was skipped.
+pub fn skip_notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// A migrated test database; keeps its temporary directory alive.
 pub struct TestDb {
     pub db: Db,
@@ -34,7 +40,9 @@ impl TestDb {
         static SKIP: Once = Once::new();
         let Ok(url) = std::env::var(POSTGRES_ENV) else {
             SKIP.call_once(|| {
-                println!("skipping the PostgreSQL suites: {POSTGRES_ENV} is not set");
+                skip_notice(&format!(
+                    "skipping the PostgreSQL suites: {POSTGRES_ENV} is not set"
+                ))
             });
             return None;
         };

@@ -157,10 +157,7 @@ pub async fn list(
         q.and_where(Expr::col("id").is_in(ids.iter().map(|u| u.0).collect::<Vec<_>>()));
     }
     if let Some(text) = &f.q {
-        let pat = format!(
-            "%{}%",
-            text.to_lowercase().replace('%', "").replace('_', "")
-        );
+        let pat = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
         q.cond_where(
             Cond::any()
                 .add(Expr::expr(Func::lower(Expr::col("name"))).like(pat.clone()))

@@ -89,13 +89,13 @@ pub async fn resolve_auth(state: &AppState, headers: &HeaderMap) -> Result<Calle
             None => Caller::BadCredentials("the API token is unknown, expired or revoked"),
         });
     }
-    if let Some(token) = cookie(headers, SESSION_COOKIE) {
-        if let Some((actor, csrf)) = state.app.session(&token).await? {
-            return Ok(Caller::Known(Auth {
-                actor,
-                via: Via::Session { token, csrf },
-            }));
-        }
+    if let Some(token) = cookie(headers, SESSION_COOKIE)
+        && let Some((actor, csrf)) = state.app.session(&token).await?
+    {
+        return Ok(Caller::Known(Auth {
+            actor,
+            via: Via::Session { token, csrf },
+        }));
     }
     Ok(Caller::Anonymous)
 }

@@ -90,7 +90,7 @@ async fn sign_in_sets_a_safe_cookie_and_bad_credentials_look_alike() {
         let rep = t.user("rep@test.example", "rep").await;
         let admin = t.token(t.admin).await;
         let r = t
-            .send(Req::new(Method::DELETE, &format!("/api/v1/users/{rep}")).cred(&admin))
+            .send(Req::new(Method::DELETE, format!("/api/v1/users/{rep}")).cred(&admin))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let r = t
@@ -233,7 +233,7 @@ async fn api_tokens_act_as_their_user_until_revoked() {
             StatusCode::OK
         );
         let r = t
-            .send(Req::new(Method::DELETE, &format!("/api/v1/api-tokens/{id}")).cred(&tok))
+            .send(Req::new(Method::DELETE, format!("/api/v1/api-tokens/{id}")).cred(&tok))
             .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.json()["revoked_at"].is_string());
@@ -266,7 +266,7 @@ async fn api_tokens_act_as_their_user_until_revoked() {
         assert_eq!(r.problem_fields(), vec!["expires_at"]);
         // Deactivating the user stops their tokens.
         let admin = t.token(t.admin).await;
-        t.send(Req::new(Method::DELETE, &format!("/api/v1/users/{rep}")).cred(&admin))
+        t.send(Req::new(Method::DELETE, format!("/api/v1/users/{rep}")).cred(&admin))
             .await;
         assert_eq!(
             t.send(Req::new(Method::GET, "/api/v1/auth/me").cred(&tok))
@@ -560,7 +560,7 @@ async fn a_password_change_ends_every_session() {
         let s1 = t.login("rep@test.example", PASSWORD).await;
         let s2 = t.login("rep@test.example", PASSWORD).await;
         let r = t
-            .send(Req::new(Method::GET, &format!("/api/v1/users/{rep}")).cred(&s1))
+            .send(Req::new(Method::GET, format!("/api/v1/users/{rep}")).cred(&s1))
             .await;
         let v = r.json()["version"].as_i64().unwrap();
         let path = format!("/api/v1/users/{rep}");
@@ -619,7 +619,7 @@ async fn users_and_teams_rules() {
         let child_id = child.json()["id"].as_str().unwrap().to_string();
         let r = t
             .send(
-                Req::new(Method::PATCH, &format!("/api/v1/teams/{team}"))
+                Req::new(Method::PATCH, format!("/api/v1/teams/{team}"))
                     .cred(&admin)
                     .header("if-match", "\"1\"")
                     .json(json!({"parent_id": child_id})),
@@ -628,13 +628,13 @@ async fn users_and_teams_rules() {
         assert_eq!(r.problem_fields(), vec!["parent_id"]);
         // A team with sub-teams is not deleted.
         let r = t
-            .send(Req::new(Method::DELETE, &format!("/api/v1/teams/{team}")).cred(&admin))
+            .send(Req::new(Method::DELETE, format!("/api/v1/teams/{team}")).cred(&admin))
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
         // Members are replaced; unknown users are named.
         let r = t
             .send(
-                Req::new(Method::PATCH, &format!("/api/v1/teams/{team}"))
+                Req::new(Method::PATCH, format!("/api/v1/teams/{team}"))
                     .cred(&admin)
                     .header("if-match", "\"1\"")
                     .json(json!({"member_ids": ["0190c5a4-0000-7000-8000-000000000000"]})),
@@ -643,7 +643,7 @@ async fn users_and_teams_rules() {
         assert_eq!(r.problem_fields(), vec!["member_ids"]);
         let r = t
             .send(
-                Req::new(Method::PATCH, &format!("/api/v1/teams/{team}"))
+                Req::new(Method::PATCH, format!("/api/v1/teams/{team}"))
                     .cred(&admin)
                     .header("if-match", "\"1\"")
                     .json(json!({"member_ids": [], "manager_id": rep})),
@@ -653,12 +653,12 @@ async fn users_and_teams_rules() {
         assert_eq!(r.json()["manager_id"], json!(rep));
         // Nobody deactivates or demotes themselves.
         let r = t
-            .send(Req::new(Method::DELETE, &format!("/api/v1/users/{}", t.admin)).cred(&admin))
+            .send(Req::new(Method::DELETE, format!("/api/v1/users/{}", t.admin)).cred(&admin))
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
         let r = t
             .send(
-                Req::new(Method::PATCH, &format!("/api/v1/users/{}", t.admin))
+                Req::new(Method::PATCH, format!("/api/v1/users/{}", t.admin))
                     .cred(&admin)
                     .header("if-match", "\"1\"")
                     .json(json!({"role": "rep"})),
@@ -667,7 +667,7 @@ async fn users_and_teams_rules() {
         assert_eq!(r.problem_fields(), vec!["role"]);
         // Deactivation keeps the user, sets the leave date, and is visible.
         let r = t
-            .send(Req::new(Method::DELETE, &format!("/api/v1/users/{rep}")).cred(&admin))
+            .send(Req::new(Method::DELETE, format!("/api/v1/users/{rep}")).cred(&admin))
             .await;
         assert_eq!(r.json()["active"], false);
         assert!(r.json()["leave_date"].is_string());
@@ -677,12 +677,12 @@ async fn users_and_teams_rules() {
         assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
         // Clearing a date with null, keeping it when absent.
         let r = t
-            .send(Req::new(Method::GET, &format!("/api/v1/users/{rep}")).cred(&admin))
+            .send(Req::new(Method::GET, format!("/api/v1/users/{rep}")).cred(&admin))
             .await;
         let v = r.json()["version"].as_i64().unwrap();
         let r = t
             .send(
-                Req::new(Method::PATCH, &format!("/api/v1/users/{rep}"))
+                Req::new(Method::PATCH, format!("/api/v1/users/{rep}"))
                     .cred(&admin)
                     .header("if-match", &format!("\"{v}\""))
                     .json(json!({"leave_date": null, "active": true})),

@@ -337,14 +337,29 @@ async fn the_sign_in_page_keeps_the_destination_and_works_in_two_tabs() {
         // Redirected from /teams: the language switch comes back with the destination.
         let page = t.raw(get("/login?next=%2Fteams", "", "en")).await;
         let html = page.text();
-        assert!(html.contains("/lang?set=de&amp;next=/login%3Fnext%3D%252Fteams"), "{}: {html}", t.backend);
+        assert!(
+            html.contains("/lang?set=de&amp;next=/login%3Fnext%3D%252Fteams"),
+            "{}: {html}",
+            t.backend
+        );
         assert_eq!(hidden(&page, "next"), "/teams");
         // A second tab reuses the form cookie, so the first tab's form still works.
         let pre = page.cookie("salesops_csrf").unwrap();
         let first_csrf = hidden(&page, "csrf");
         let second = t.raw(get("/login", &pre, "en")).await;
         assert_eq!(second.cookie("salesops_csrf").unwrap(), pre);
-        let r = t.raw(post("/login", &pre, &[("csrf", &first_csrf), ("email", "admin@test.example"), ("password", PASSWORD), ("next", "/teams")])).await;
+        let r = t
+            .raw(post(
+                "/login",
+                &pre,
+                &[
+                    ("csrf", &first_csrf),
+                    ("email", "admin@test.example"),
+                    ("password", PASSWORD),
+                    ("next", "/teams"),
+                ],
+            ))
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         assert_eq!(r.header("location"), Some("/teams"));
     }
