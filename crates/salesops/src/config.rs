@@ -66,8 +66,15 @@ impl Config {
             }
             None => fig = fig.merge(Toml::file("salesops.toml")),
         }
+        // The environment contributes the configuration's own keys only:
+        // other SALESOPS_* variables (the test suites' switches, say) are not settings.
+        let keys: Vec<String> = Figment::from(Serialized::defaults(Config::default()))
+            .extract::<std::collections::BTreeMap<String, figment::value::Value>>()
+            .map(|m| m.into_keys().collect())
+            .unwrap_or_default();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let fig = fig
-            .merge(Env::prefixed("SALESOPS_").ignore(&["config"]))
+            .merge(Env::prefixed("SALESOPS_").only(&keys))
             .merge(Serialized::defaults(overrides));
         let c: Config = fig
             .extract()
@@ -107,6 +114,7 @@ mod tests {
             )?;
             jail.set_env("SALESOPS_LISTEN", "127.0.0.1:9100");
             jail.set_env("SALESOPS_DATABASE_URL", "postgres://app:s3cret@db/salesops");
+            jail.set_env("SALESOPS_SOMETHING_ELSE", "not a setting");
             let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
             assert_eq!(c.listen, "127.0.0.1:9100", "environment beats the file");
             assert_eq!(c.log_format, "json", "the file beats the defaults");
