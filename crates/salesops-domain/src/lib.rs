@@ -2,9 +2,11 @@
 //! value types every other crate parses once and then trusts. No I/O here.
 
 pub mod ids;
+pub mod money;
 pub mod people;
 pub mod validation;
 
 pub use ids::*;
+pub use money::{Currency, Money, MoneyJson};
 pub use people::*;
 pub use validation::{FieldError, Invalid};

@@ -1,0 +1,250 @@
+//! Money: integer minor units and an ISO 4217 currency. Decimals appear only
+//! at the edges (parsing input, printing output); there is no floating point.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::people::ParseError;
+
+/// An ISO 4217 currency that has minor units (EUR, USD, JPY, CHF, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub const EUR: Currency = Currency(*b"EUR");
+
+    pub fn parse(code: &str) -> Result<Currency, ParseError> {
+        let c = code.trim();
+        let err = || {
+            ParseError(format!(
+                "{c:?} is not an ISO 4217 currency code such as EUR"
+            ))
+        };
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(err());
+        }
+        let iso = iso_currency::Currency::from_code(c).ok_or_else(err)?;
+        iso.exponent().ok_or_else(err)?;
+        let b = c.as_bytes();
+        Ok(Currency([b[0], b[1], b[2]]))
+    }
+
+    pub fn code(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII by construction")
+    }
+
+    /// Digits after the decimal point (2 for EUR, 0 for JPY, 3 for KWD).
+    pub fn exponent(&self) -> u32 {
+        iso_currency::Currency::from_code(self.code())
+            .and_then(|c| c.exponent())
+            .map(u32::from)
+            .unwrap_or(2)
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        Currency::parse(s)
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Currency::parse(&s)
+    }
+}
+
+/// An exact amount: `minor` units of `currency` (cents for EUR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Money {
+        Money { minor, currency }
+    }
+
+    /// Parses a decimal amount ("30000", "30000.5", "-12.30"). More decimal
+    /// places than the currency has, or an amount out of range, is an error.
+    pub fn parse(amount: &str, currency: Currency) -> Result<Money, ParseError> {
+        let t = amount.trim();
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+        let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !plain(int) || !plain(frac) {
+            return Err(ParseError(format!(
+                "{t:?} is not a decimal amount such as 1250.00"
+            )));
+        }
+        let d = Decimal::from_str(t)
+            .map_err(|_| ParseError(format!("{t:?} is not a decimal amount such as 1250.00")))?;
+        Money::from_decimal(d, currency)
+    }
+
+    /// Parses an amount as German spreadsheets write it: "30.000,50" or "30000,5".
+    pub fn parse_localized(amount: &str, currency: Currency) -> Result<Money, ParseError> {
+        let t = amount.trim();
+        if t.contains(',') {
+            let normal = t.replace('.', "").replace(',', ".");
+            Money::parse(&normal, currency)
+        } else {
+            Money::parse(t, currency)
+        }
+    }
+
+    pub fn from_decimal(d: Decimal, currency: Currency) -> Result<Money, ParseError> {
+        let exp = currency.exponent();
+        let d = d.normalize();
+        if d.scale() > exp {
+            return Err(ParseError(format!(
+                "{} allows at most {exp} decimal places",
+                currency.code()
+            )));
+        }
+        let scaled = d
+            .checked_mul(Decimal::from(10i64.pow(exp)))
+            .ok_or_else(|| ParseError("amount is too large".into()))?;
+        let minor = i64::try_from(scaled).map_err(|_| ParseError("amount is too large".into()))?;
+        Ok(Money { minor, currency })
+    }
+
+    pub fn to_decimal(&self) -> Decimal {
+        Decimal::new(self.minor, self.currency.exponent())
+    }
+
+    /// The amount as a decimal string with the currency's decimal places ("30000.00").
+    pub fn amount_string(&self) -> String {
+        self.to_decimal().to_string()
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.minor < 0
+    }
+
+    pub fn checked_add(&self, other: &Money) -> Option<Money> {
+        (self.currency == other.currency).then_some(())?;
+        Some(Money {
+            minor: self.minor.checked_add(other.minor)?,
+            currency: self.currency,
+        })
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount_string(), self.currency)
+    }
+}
+
+/// The JSON form: `{"amount": "30000.00", "currency": "EUR"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyJson {
+    pub amount: String,
+    pub currency: String,
+}
+
+impl From<Money> for MoneyJson {
+    fn from(m: Money) -> Self {
+        MoneyJson {
+            amount: m.amount_string(),
+            currency: m.currency.code().to_string(),
+        }
+    }
+}
+
+impl MoneyJson {
+    pub fn parse(&self) -> Result<Money, ParseError> {
+        let c = Currency::parse(&self.currency)?;
+        Money::parse(&self.amount, c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    #[test]
+    fn currencies_are_iso_codes_with_their_exponents() {
+        assert_eq!(Currency::parse("EUR").unwrap().exponent(), 2);
+        assert_eq!(Currency::parse("JPY").unwrap().exponent(), 0);
+        assert_eq!(Currency::parse("KWD").unwrap().exponent(), 3);
+        for bad in ["eur", "EURO", "XYZ", "", "XAU"] {
+            assert!(Currency::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn amounts_parse_exactly() {
+        assert_eq!(Money::parse("30000", eur()).unwrap().minor, 3_000_000);
+        assert_eq!(Money::parse("30000.5", eur()).unwrap().minor, 3_000_050);
+        assert_eq!(Money::parse("0.10", eur()).unwrap().minor, 10);
+        assert_eq!(Money::parse("-12.30", eur()).unwrap().minor, -1230);
+        assert_eq!(
+            Money::parse("1.50", Currency::parse("JPY").unwrap())
+                .unwrap_err()
+                .0,
+            "JPY allows at most 0 decimal places"
+        );
+        assert!(Money::parse("1.005", eur()).is_err());
+        assert!(Money::parse("1e3", eur()).is_err());
+        assert!(Money::parse("abc", eur()).is_err());
+        assert!(Money::parse("99999999999999999999", eur()).is_err());
+        assert_eq!(
+            Money::parse_localized("30.000,50", eur()).unwrap().minor,
+            3_000_050
+        );
+        assert_eq!(
+            Money::parse_localized("1250,5", eur()).unwrap().minor,
+            125_050
+        );
+        assert_eq!(
+            Money::parse_localized("1250.5", eur()).unwrap().minor,
+            125_050
+        );
+    }
+
+    #[test]
+    fn amounts_print_with_the_currencys_places() {
+        let m = Money::new(3_000_000, eur());
+        assert_eq!(m.amount_string(), "30000.00");
+        assert_eq!(m.to_string(), "30000.00 EUR");
+        assert_eq!(Money::new(-5, eur()).amount_string(), "-0.05");
+        let j: MoneyJson = m.into();
+        assert_eq!(
+            serde_json::to_string(&j).unwrap(),
+            r#"{"amount":"30000.00","currency":"EUR"}"#
+        );
+        assert_eq!(j.parse().unwrap(), m);
+        assert!(
+            Money::new(1, eur())
+                .checked_add(&Money::new(1, Currency::parse("USD").unwrap()))
+                .is_none()
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn printing_and_parsing_round_trip(minor in -10_i64.pow(15)..10_i64.pow(15), code in prop::sample::select(vec!["EUR", "JPY", "KWD", "USD", "CHF"])) {
+            let m = Money::new(minor, Currency::parse(code).unwrap());
+            prop_assert_eq!(Money::parse(&m.amount_string(), m.currency).unwrap(), m);
+        }
+    }
+}
