@@ -12,6 +12,21 @@ use salesops_domain::{OrgId, UserId};
 use salesops_store::{auth, now, orgs, teams, users};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
+use tokio::sync::Semaphore;
+
+/// At most this many password hashes are computed at once (each takes
+/// about 19 MiB and a core for tens of milliseconds); others wait.
+const PARALLEL_HASHES: usize = 4;
+
+fn hash_permits() -> &'static Semaphore {
+    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| Semaphore::new(PARALLEL_HASHES))
+}
+
+/// Active, and not past the leave date.
+pub(crate) fn may_sign_in(u: &users::User, today: chrono::NaiveDate) -> bool {
+    u.active && u.leave_date.is_none_or(|d| d > today)
+}
 
 /// Random bytes from the operating system, base64url.
 pub fn random_token(bytes: usize) -> String {
@@ -27,6 +42,10 @@ pub fn sha256(s: &str) -> Vec<u8> {
 /// Hashes a password with argon2id (runs on a blocking thread).
 pub async fn hash_password(pw: &str) -> Result<String> {
     let pw = pw.to_string();
+    let _permit = hash_permits()
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(pw.as_bytes())
@@ -39,6 +58,9 @@ pub async fn hash_password(pw: &str) -> Result<String> {
 
 async fn verify_password(pw: &str, hash: &str) -> bool {
     let (pw, hash) = (pw.to_string(), hash.to_string());
+    let Ok(_permit) = hash_permits().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .verify_password(pw.as_bytes(), hash.as_str())
@@ -107,16 +129,26 @@ impl App {
         })
     }
 
-    async fn check_throttle(&self, email: &str, ip: &str, at: DateTime<Utc>) -> Result<()> {
+    /// Records a sign-in attempt as failed *before* the password is checked
+    /// (a success removes it again), then counts: concurrent guesses cannot
+    /// all slip under the limit.
+    async fn reserve_attempt(&self, email: &str, ip: &str, at: DateTime<Utc>) -> Result<()> {
         let s = &self.settings;
+        let org = match orgs::default_org(&mut self.conn()).await? {
+            Some(o) => o.id,
+            None => return Err(AppError::Unauthenticated),
+        };
+        auth::record_failure(&mut self.conn(), org, email, ip, at).await?;
         let since = at - s.failure_window;
         for (key, by_ip, max) in [
             (email, false, s.max_failures_per_account),
             (ip, true, s.max_failures_per_ip),
         ] {
+            let max = max.max(1);
             let fails =
-                auth::failures_since(&mut self.conn(), key, by_ip, since, u64::from(max)).await?;
-            if fails.len() as u32 >= max {
+                auth::failures_since(&mut self.conn(), key, by_ip, since, u64::from(max) + 1)
+                    .await?;
+            if fails.len() as u32 > max {
                 let oldest = fails[0];
                 let wait = (oldest + s.failure_window - at).num_seconds().max(1) as u64;
                 return Err(AppError::TooManyAttempts {
@@ -132,7 +164,7 @@ impl App {
     pub async fn login(&self, input: LoginInput<'_>) -> Result<NewSession> {
         let at = now();
         let email = input.email.trim().to_lowercase();
-        self.check_throttle(&email, input.ip, at).await?;
+        self.reserve_attempt(&email, input.ip, at).await?;
         let mut candidates = users::by_email_any_org(&mut self.conn(), &email).await?;
         if let Some(slug) = input.org.filter(|s| !s.is_empty()) {
             let org = orgs::by_slug(&mut self.conn(), slug).await?;
@@ -147,14 +179,7 @@ impl App {
             None => dummy_hash().await.to_string(),
         };
         let ok = verify_password(input.password, &hash).await;
-        let usable =
-            user.filter(|u| ok && u.active && u.leave_date.is_none_or(|d| d > at.date_naive()));
-        let Some(user) = usable else {
-            let org = match orgs::default_org(&mut self.conn()).await? {
-                Some(o) => o.id,
-                None => return Err(AppError::Unauthenticated),
-            };
-            auth::record_failure(&mut self.conn(), org, &email, input.ip, at).await?;
+        let Some(user) = user.filter(|u| ok && may_sign_in(u, at.date_naive())) else {
             auth::purge_failures(&mut self.conn(), at - chrono::Duration::days(1)).await?;
             return Err(AppError::Unauthenticated);
         };
@@ -197,7 +222,7 @@ impl App {
             return Ok(None);
         };
         let u = match users::get(&mut self.conn(), s.org_id, s.user_id).await {
-            Ok(u) if u.active => u,
+            Ok(u) if may_sign_in(&u, now().date_naive()) => u,
             Ok(_) | Err(salesops_store::StoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
@@ -222,7 +247,7 @@ impl App {
             return Ok(None);
         }
         let u = match users::get(&mut self.conn(), t.org_id, t.user_id).await {
-            Ok(u) if u.active => u,
+            Ok(u) if may_sign_in(&u, at.date_naive()) => u,
             Ok(_) | Err(salesops_store::StoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };

@@ -38,6 +38,10 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Stale => AppError::Stale,
             StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Reference(_) => AppError::Conflict(
+                "a record this refers to was changed or deleted meanwhile; reload and try again"
+                    .into(),
+            ),
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -3,7 +3,7 @@
 use crate::permissions::{Action, Actor, Resource, Target, require};
 use crate::{App, AppError, Page, Result};
 use salesops_domain::{Invalid, Role, Segment, TeamId, UserId, parse_name};
-use salesops_store::{StoreError, now, teams, users};
+use salesops_store::{StoreError, bump_version, now, teams, users};
 
 #[derive(Clone, Debug)]
 pub struct TeamView {
@@ -62,6 +62,18 @@ impl App {
         parent: TeamId,
         errs: &mut Invalid,
     ) -> Result<()> {
+        self.check_parent_in(&mut self.conn(), actor, team, parent, errs)
+            .await
+    }
+
+    async fn check_parent_in(
+        &self,
+        c: &mut impl salesops_store::Conn,
+        actor: &Actor,
+        team: Option<TeamId>,
+        parent: TeamId,
+        errs: &mut Invalid,
+    ) -> Result<()> {
         let mut cursor = Some(parent);
         let mut hops = 0;
         while let Some(p) = cursor {
@@ -69,7 +81,7 @@ impl App {
                 errs.push("parent_id", "would make the team its own ancestor");
                 return Ok(());
             }
-            match teams::get(&mut self.conn(), actor.org_id, p).await {
+            match teams::get(c, actor.org_id, p).await {
                 Ok(t) => cursor = t.parent_id.map(TeamId),
                 Err(StoreError::NotFound) => {
                     errs.push("parent_id", format!("unknown team {p}"));
@@ -142,6 +154,7 @@ impl App {
         teams::insert(&mut tx, &team).await.map_err(name_taken)?;
         for m in &input.member_ids {
             teams::add_member(&mut tx, actor.org_id, team.id, *m).await?;
+            bump_version(&mut tx, "users", actor.org_id, m.0, at).await?;
         }
         tx.commit().await?;
         let mut member_ids = input.member_ids;
@@ -213,9 +226,6 @@ impl App {
             patch.manager_id = Some(m.map(|u| u.0));
         }
         if let Some(p) = up.parent_id {
-            if let Some(t) = p {
-                self.check_parent(actor, Some(id), t, &mut errs).await?;
-            }
             patch.parent_id = Some(p.map(|t| t.0));
         }
         if let Some(ms) = &up.member_ids {
@@ -223,15 +233,26 @@ impl App {
                 self.check_user(actor, "member_ids", *m, &mut errs).await?;
             }
         }
-        errs.into_result()?;
+        let at = now();
         let mut tx = self.db.begin().await?;
-        let team = teams::update(&mut tx, actor.org_id, id, if_match, &patch, now())
+        // The hierarchy is checked inside the transaction, against what it is now.
+        if let Some(Some(p)) = up.parent_id {
+            self.check_parent_in(&mut tx, actor, Some(id), p, &mut errs)
+                .await?;
+        }
+        errs.into_result()?;
+        let team = teams::update(&mut tx, actor.org_id, id, if_match, &patch, at)
             .await
             .map_err(name_taken)?;
         if let Some(ms) = &up.member_ids {
-            teams::clear_members(&mut tx, actor.org_id, id).await?;
-            for m in ms {
-                teams::add_member(&mut tx, actor.org_id, id, *m).await?;
+            let before = teams::members(&mut tx, actor.org_id, id).await?;
+            for old in before.iter().filter(|u| !ms.contains(u)) {
+                teams::remove_member(&mut tx, actor.org_id, id, *old).await?;
+                bump_version(&mut tx, "users", actor.org_id, old.0, at).await?;
+            }
+            for new in ms.iter().filter(|u| !before.contains(u)) {
+                teams::add_member(&mut tx, actor.org_id, id, *new).await?;
+                bump_version(&mut tx, "users", actor.org_id, new.0, at).await?;
             }
         }
         tx.commit().await?;
@@ -240,15 +261,24 @@ impl App {
     }
 
     /// Deletes a team that has no sub-teams; its memberships go with it.
-    pub async fn delete_team(&self, actor: &Actor, id: TeamId) -> Result<()> {
+    /// `if_match`: the version the caller read (412 when it changed since).
+    pub async fn delete_team(
+        &self,
+        actor: &Actor,
+        id: TeamId,
+        if_match: Option<i64>,
+    ) -> Result<()> {
         require(
             actor,
             Resource::Team,
             Action::Delete,
             Some(&team_target(id)),
         )?;
-        teams::get(&mut self.conn(), actor.org_id, id).await?;
         let mut tx = self.db.begin().await?;
+        let current = teams::get(&mut tx, actor.org_id, id).await?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(AppError::Stale);
+        }
         if teams::child_count(&mut tx, actor.org_id, id).await? > 0 {
             return Err(AppError::Conflict(
                 "the team has sub-teams; move or delete them first".into(),

@@ -8,7 +8,7 @@ use salesops_domain::{
     Email, Invalid, Locale, Role, TeamId, UserId, check_employment, check_new_password, parse_name,
     parse_time_zone,
 };
-use salesops_store::{StoreError, auth, now, teams, users};
+use salesops_store::{StoreError, auth, bump_version, now, teams, users};
 
 /// A user with the teams they belong to.
 #[derive(Clone, Debug)]
@@ -153,6 +153,7 @@ impl App {
         users::insert(&mut tx, &user).await.map_err(email_taken)?;
         for t in &input.team_ids {
             teams::add_member(&mut tx, actor.org_id, *t, user.id).await?;
+            bump_version(&mut tx, "teams", actor.org_id, t.0, at).await?;
         }
         tx.commit().await?;
         let mut team_ids = input.team_ids.clone();
@@ -271,19 +272,27 @@ impl App {
         if let Some(pw) = &up.password {
             patch.password_hash = Some(hash_password(pw).await?);
         }
+        if patch.name.is_some() || patch.email.is_some() {
+            let name = patch.name.as_deref().unwrap_or(&current.name);
+            let email = patch.email.as_deref().unwrap_or(&current.email);
+            patch.search_text = Some(salesops_store::search_text(&[name, email]));
+        }
         let at = now();
         let mut tx = self.db.begin().await?;
         let user = users::update(&mut tx, actor.org_id, id, if_match, &patch, at)
             .await
             .map_err(email_taken)?;
         if let Some(t) = &up.team_ids {
-            for old in &target.teams {
-                if !t.contains(old) {
-                    teams::remove_member(&mut tx, actor.org_id, *old, id).await?;
-                }
+            // Memberships as they are now, inside the transaction; every team
+            // whose members change gets a new version too.
+            let before = teams::of_user(&mut tx, actor.org_id, id).await?;
+            for old in before.iter().filter(|old| !t.contains(old)) {
+                teams::remove_member(&mut tx, actor.org_id, *old, id).await?;
+                bump_version(&mut tx, "teams", actor.org_id, old.0, at).await?;
             }
-            for new in t {
+            for new in t.iter().filter(|new| !before.contains(new)) {
                 teams::add_member(&mut tx, actor.org_id, *new, id).await?;
+                bump_version(&mut tx, "teams", actor.org_id, new.0, at).await?;
             }
         }
         if patch.password_hash.is_some() || patch.active == Some(false) {

@@ -45,7 +45,7 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(OrgId, UserId, TeamId, ApiTokenId);
+id_type!(OrgId, UserId, TeamId, ApiTokenId, CompanyId, ContactId);
 
 #[cfg(test)]
 mod tests {

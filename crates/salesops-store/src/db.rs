@@ -23,9 +23,13 @@ pub enum StoreError {
     /// The row was changed by someone else since the version the caller read.
     #[error("the record was changed by someone else")]
     Stale,
-    /// A uniqueness or reference rule of the schema was violated.
-    #[error("conflict: {0}")]
+    /// A uniqueness rule of the schema was violated (a duplicate).
+    #[error("duplicate: {0}")]
     Conflict(String),
+    /// A reference rule was violated: the referenced row does not exist (any
+    /// more), or the row is still referenced.
+    #[error("reference: {0}")]
+    Reference(String),
     #[error("cannot open database {url}: {reason}")]
     Open { url: String, reason: String },
     #[error("migration failed: {0}")]
@@ -36,10 +40,13 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let Some(d) = e.as_database_error()
-            && (d.is_unique_violation() || d.is_foreign_key_violation())
-        {
-            return StoreError::Conflict(d.message().to_string());
+        if let Some(d) = e.as_database_error() {
+            if d.is_unique_violation() {
+                return StoreError::Conflict(d.message().to_string());
+            }
+            if d.is_foreign_key_violation() {
+                return StoreError::Reference(d.message().to_string());
+            }
         }
         if matches!(e, sqlx::Error::RowNotFound) {
             return StoreError::NotFound;
@@ -76,6 +83,26 @@ pub fn now() -> DateTime<Utc> {
 
 /// The URL with any password replaced, for logs and error messages.
 pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = redact_userinfo(base);
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+fn redact_userinfo(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => match rest.rsplit_once('@') {
             Some((cred, host)) => match cred.split_once(':') {
@@ -305,6 +332,130 @@ pub(crate) struct Count {
     pub n: i64,
 }
 
+/// A table and the columns its row type decodes.
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub cols: &'static [&'static str],
+}
+
+/// `SELECT cols FROM table WHERE org_id = ? AND id = ?`.
+pub(crate) async fn get_by_id<T: Row>(
+    c: &mut impl Conn,
+    t: &Table,
+    org: salesops_domain::OrgId,
+    id: uuid::Uuid,
+) -> Result<T> {
+    use sea_query::{Expr, ExprTrait, Query};
+    let q = Query::select()
+        .columns(t.cols.iter().copied())
+        .from(t.name)
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    c.one(&q).await
+}
+
+/// Applies `changes` to one row when its version equals `expected` (any
+/// version when `None`), bumping the version and `updated_at`; returns the
+/// new row. `NotFound` when there is no such row, `Stale` when it changed.
+pub(crate) async fn update_versioned<T: Row>(
+    c: &mut impl Conn,
+    t: &Table,
+    org: salesops_domain::OrgId,
+    id: uuid::Uuid,
+    expected: Option<i64>,
+    changes: Vec<(&'static str, sea_query::SimpleExpr)>,
+    at: DateTime<Utc>,
+) -> Result<T> {
+    use sea_query::{Expr, ExprTrait, Query};
+    let mut q = Query::update();
+    q.table(t.name)
+        .value("updated_at", at)
+        .value("version", Expr::col("version").add(1));
+    for (col, v) in changes {
+        q.value(col, v);
+    }
+    q.and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("id").eq(id));
+    if let Some(v) = expected {
+        q.and_where(Expr::col("version").eq(v));
+    }
+    q.returning(Query::returning().columns(t.cols.iter().copied()));
+    match c.opt::<T>(&q).await? {
+        Some(row) => Ok(row),
+        None => {
+            get_by_id::<T>(c, t, org, id).await?;
+            Err(StoreError::Stale)
+        }
+    }
+}
+
+/// `DELETE FROM table WHERE org_id = ? AND id = ?`; `NotFound` when absent.
+pub(crate) async fn delete_by_id(
+    c: &mut impl Conn,
+    table: &'static str,
+    org: salesops_domain::OrgId,
+    id: uuid::Uuid,
+) -> Result<()> {
+    use sea_query::{Expr, ExprTrait, Query};
+    let q = Query::delete()
+        .from_table(table)
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    match c.exec(&q).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// `owner_id IS NULL OR owner_id IN (owners)`: records without an owner and
+/// those of the given users.
+pub(crate) fn owned_by_or_unowned(owners: &[salesops_domain::UserId]) -> sea_query::Condition {
+    use sea_query::{Cond, Expr, ExprTrait};
+    Cond::any()
+        .add(Expr::col("owner_id").is_null())
+        .add(Expr::col("owner_id").is_in(owners.iter().map(|u| u.0).collect::<Vec<_>>()))
+}
+
+/// A `LIKE` pattern for a search text, lower-cased in Rust so that both
+/// databases fold case alike (against `search_text` columns written the
+/// same way). Wildcards and the escape character are removed.
+pub fn like_pattern(text: &str) -> String {
+    format!("%{}%", search_text(&[text]).replace(['%', '_', '\\'], ""))
+}
+
+/// The lower-cased text a row is found by (Unicode-aware, done in Rust
+/// because SQLite's `lower()` folds only ASCII).
+pub fn search_text(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Bumps a row's version (a change that touches it from elsewhere, such as a
+/// team membership edited from the team's side).
+pub async fn bump_version(
+    c: &mut impl Conn,
+    table: &'static str,
+    org: salesops_domain::OrgId,
+    id: uuid::Uuid,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    use sea_query::{Expr, ExprTrait, Query};
+    let q = Query::update()
+        .table(table)
+        .value("updated_at", at)
+        .value("version", Expr::col("version").add(1))
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("id").eq(id))
+        .to_owned();
+    c.exec(&q).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,5 +483,9 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redact_url("sqlite://salesops.db"), "sqlite://salesops.db");
+        assert_eq!(
+            redact_url("postgres://app@db/x?sslmode=require&password=s3cret"),
+            "postgres://app@db/x?sslmode=require&password=***"
+        );
     }
 }

@@ -14,8 +14,10 @@ pub struct Record {
     pub created_at: DateTime<Utc>,
 }
 
-/// Claims the key; `true` when this call inserted it (the request runs), `false`
-/// when a request with this key was seen before.
+/// Claims the key; `true` when this call may run the request: the key is new,
+/// or an earlier claim was abandoned (never completed, older than
+/// `abandoned_before`: its request was cut off). `false` when a request with
+/// this key was seen and is finished or still running.
 pub async fn claim(
     c: &mut impl Conn,
     org: OrgId,
@@ -23,6 +25,7 @@ pub async fn claim(
     key: &str,
     request_hash: &[u8],
     at: DateTime<Utc>,
+    abandoned_before: DateTime<Utc>,
 ) -> Result<bool> {
     let q = Query::insert()
         .into_table("idempotency_keys")
@@ -42,7 +45,12 @@ pub async fn claim(
         ])
         .on_conflict(
             OnConflict::columns(["org_id", "user_id", "idem_key"])
-                .do_nothing()
+                .update_columns(["request_hash", "created_at"])
+                .action_and_where(
+                    Expr::col(("idempotency_keys", "status_code"))
+                        .is_null()
+                        .and(Expr::col(("idempotency_keys", "created_at")).lt(abandoned_before)),
+                )
                 .to_owned(),
         )
         .to_owned();

@@ -5,6 +5,7 @@
 //! function returns another organisation's rows.
 
 pub mod auth;
+pub mod crm;
 mod db;
 pub mod idempotency;
 pub mod orgs;
@@ -12,4 +13,7 @@ pub mod teams;
 pub mod testing;
 pub mod users;
 
-pub use db::{Backend, Conn, Db, StoreError, Tx, connect, now, redact_url};
+pub use db::{
+    Backend, Conn, Db, StoreError, Tx, bump_version, connect, like_pattern, now, redact_url,
+    search_text,
+};

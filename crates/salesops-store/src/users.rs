@@ -1,7 +1,7 @@
 use crate::db::{Conn, Count, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use salesops_domain::{Locale, OrgId, Role, TeamId, UserId};
-use sea_query::{Cond, Expr, ExprTrait, Func, Order, Query, SimpleExpr};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SimpleExpr};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -26,6 +26,13 @@ pub struct User {
     pub version: i64,
 }
 
+impl User {
+    /// What the user is found by: name and e-mail.
+    pub fn search_text(&self) -> String {
+        crate::db::search_text(&[&self.name, &self.email])
+    }
+}
+
 pub(crate) const COLS: [&str; 14] = [
     "org_id",
     "id",
@@ -46,7 +53,7 @@ pub(crate) const COLS: [&str; 14] = [
 pub async fn insert(c: &mut impl Conn, u: &User) -> Result<()> {
     let q = Query::insert()
         .into_table("users")
-        .columns(COLS)
+        .columns(COLS.iter().copied().chain(["search_text"]))
         .values_panic([
             u.org_id.0.into(),
             u.id.0.into(),
@@ -62,6 +69,7 @@ pub async fn insert(c: &mut impl Conn, u: &User) -> Result<()> {
             u.created_at.into(),
             u.updated_at.into(),
             u.version.into(),
+            u.search_text().into(),
         ])
         .to_owned();
     c.exec(&q).await?;
@@ -157,12 +165,7 @@ pub async fn list(
         q.and_where(Expr::col("id").is_in(ids.iter().map(|u| u.0).collect::<Vec<_>>()));
     }
     if let Some(text) = &f.q {
-        let pat = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
-        q.cond_where(
-            Cond::any()
-                .add(Expr::expr(Func::lower(Expr::col("name"))).like(pat.clone()))
-                .add(Expr::col("email").like(pat)),
-        );
+        q.and_where(Expr::col("search_text").like(crate::db::like_pattern(text)));
     }
     if let Some(a) = after {
         q.and_where(Expr::col("id").gt(a));
@@ -192,6 +195,8 @@ pub struct Patch {
     pub leave_date: Option<Option<NaiveDate>>,
     pub active: Option<bool>,
     pub password_hash: Option<String>,
+    /// Required with `name` or `email`: the new search text.
+    pub search_text: Option<String>,
 }
 
 /// Applies `p` when the stored version equals `expected` (any version when
@@ -234,6 +239,9 @@ pub async fn update(
     }
     if let Some(v) = &p.password_hash {
         q.value("password_hash", v.clone());
+    }
+    if let Some(v) = &p.search_text {
+        q.value("search_text", v.clone());
     }
     q.and_where(Expr::col("org_id").eq(org.0))
         .and_where(Expr::col("id").eq(id.0));

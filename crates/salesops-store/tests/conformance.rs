@@ -128,7 +128,7 @@ async fn no_function_returns_another_organisations_rows() {
         assert!(
             matches!(
                 teams::add_member(&mut c, b, tb.id, ua).await,
-                Err(StoreError::Conflict(_))
+                Err(StoreError::Reference(_))
             ),
             "{}",
             t.name
@@ -462,16 +462,32 @@ async fn idempotency_keys_are_claimed_once() {
         let mut c = t.db.clone();
         let (a, ua, _, _) = two_orgs(&t.db).await;
         assert!(
-            idempotency::claim(&mut c, a, ua, "k", b"h1", now())
-                .await
-                .unwrap(),
+            idempotency::claim(
+                &mut c,
+                a,
+                ua,
+                "k",
+                b"h1",
+                now(),
+                now() - Duration::seconds(60)
+            )
+            .await
+            .unwrap(),
             "{}",
             t.name
         );
         assert!(
-            !idempotency::claim(&mut c, a, ua, "k", b"h1", now())
-                .await
-                .unwrap()
+            !idempotency::claim(
+                &mut c,
+                a,
+                ua,
+                "k",
+                b"h1",
+                now(),
+                now() - Duration::seconds(60)
+            )
+            .await
+            .unwrap()
         );
         let pending = idempotency::get(&mut c, a, ua, "k").await.unwrap().unwrap();
         assert_eq!(pending.status_code, None);
@@ -492,9 +508,17 @@ async fn idempotency_keys_are_claimed_once() {
         assert_eq!(done.request_hash, b"h1");
         idempotency::release(&mut c, a, ua, "k").await.unwrap();
         assert!(
-            idempotency::claim(&mut c, a, ua, "k", b"h2", now())
-                .await
-                .unwrap()
+            idempotency::claim(
+                &mut c,
+                a,
+                ua,
+                "k",
+                b"h2",
+                now(),
+                now() - Duration::seconds(60)
+            )
+            .await
+            .unwrap()
         );
     }
 }
@@ -553,4 +577,73 @@ async fn unopenable_databases_give_one_clear_error() {
         e.contains("u:***@127.0.0.1:1") && !e.contains("secretpw"),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn abandoned_idempotency_claims_can_be_taken_over() {
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        let long_ago = now() - Duration::minutes(5);
+        assert!(
+            idempotency::claim(
+                &mut c,
+                a,
+                ua,
+                "k",
+                b"h1",
+                long_ago,
+                long_ago - Duration::seconds(60)
+            )
+            .await
+            .unwrap()
+        );
+        // Still pending after five minutes: a retry takes it over.
+        assert!(
+            idempotency::claim(
+                &mut c,
+                a,
+                ua,
+                "k",
+                b"h1",
+                now(),
+                now() - Duration::seconds(60)
+            )
+            .await
+            .unwrap(),
+            "{}",
+            t.name
+        );
+        // A fresh pending claim is not taken over, and a finished one never.
+        assert!(
+            !idempotency::claim(
+                &mut c,
+                a,
+                ua,
+                "k",
+                b"h1",
+                now(),
+                now() - Duration::seconds(60)
+            )
+            .await
+            .unwrap()
+        );
+        idempotency::complete(&mut c, a, ua, "k", 201, b"{}", None)
+            .await
+            .unwrap();
+        let later = now() + Duration::hours(1);
+        assert!(
+            !idempotency::claim(
+                &mut c,
+                a,
+                ua,
+                "k",
+                b"h1",
+                later,
+                later - Duration::seconds(60)
+            )
+            .await
+            .unwrap()
+        );
+    }
 }

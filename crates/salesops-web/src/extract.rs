@@ -150,7 +150,9 @@ impl FromRequestParts<AppState> for ClientIp {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                // The last entry is the one our own proxy appended; earlier
+                // ones come from the client and can be forged.
+                .and_then(|v| v.rsplit(',').next())
         {
             return Ok(ClientIp(first.trim().to_string()));
         }

@@ -5,7 +5,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod i18n;
-mod middleware;
+pub mod middleware;
 pub mod openapi;
 pub mod state;
 mod ui;

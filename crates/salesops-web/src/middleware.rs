@@ -25,6 +25,16 @@ pub async fn resolve_caller(State(s): State<AppState>, mut req: Request, next: N
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
+/// Marks a response that must not be stored for replay because it holds a
+/// secret shown only once (a new API token). A retry with the same key runs
+/// again instead.
+#[derive(Clone, Copy, Debug)]
+pub struct NotReplayable;
+
+/// A claim whose request has not finished after this long was cut off (the
+/// request timeout is 30 s) and may be taken over by a retry.
+const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+
 /// A retried POST with the same key and the same body returns the first
 /// response and creates nothing twice; the same key with another body is a
 /// 422; a key whose first request is still running is a 409.
@@ -65,7 +75,8 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
     let hash = h.finalize().to_vec();
 
     let mut db = s.app.db.clone();
-    match idempotency::claim(&mut db, org, user, &key, &hash, now()).await {
+    let at = now();
+    match idempotency::claim(&mut db, org, user, &key, &hash, at, at - ABANDONED_AFTER).await {
         Ok(true) => {}
         Ok(false) => return replay(&s, org, user, &key, &hash).await,
         Err(e) => return ApiError::App(e.into()).into_response(),
@@ -74,7 +85,7 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     let status = resp.status();
-    if status.is_server_error() {
+    if status.is_server_error() || resp.extensions().get::<NotReplayable>().is_some() {
         // Let a retry run again.
         let _ = idempotency::release(&mut db, org, user, &key).await;
         return resp;

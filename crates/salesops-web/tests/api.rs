@@ -697,3 +697,193 @@ async fn users_and_teams_rules() {
         assert_eq!(r.json()["active"], true);
     }
 }
+
+#[tokio::test]
+async fn token_secrets_are_never_kept_for_replay() {
+    for t in TestApp::all().await {
+        let admin = t.token(t.admin).await;
+        let req = || {
+            Req::new(Method::POST, "/api/v1/api-tokens")
+                .cred(&admin)
+                .header("idempotency-key", "tok-1")
+                .json(json!({"name": "crm"}))
+        };
+        let a = t.send(req()).await;
+        let b = t.send(req()).await;
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::CREATED, StatusCode::CREATED),
+            "{}",
+            t.backend
+        );
+        assert_ne!(
+            a.json()["secret"],
+            b.json()["secret"],
+            "a retry creates a new token instead of replaying a stored secret"
+        );
+        let salesops_store::Db::Sqlite(_) = &t.app.db else {
+            continue;
+        };
+        let rows = salesops_store::idempotency::get(&mut t.app.db.clone(), t.org, t.admin, "tok-1")
+            .await
+            .unwrap();
+        assert!(rows.is_none(), "nothing about the token response is stored");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_cannot_slip_past_the_limit() {
+    let settings = Settings {
+        max_failures_per_account: 3,
+        ..Settings::default()
+    };
+    for t in TestApp::all_with(settings).await {
+        let attempts = (0..12).map(|i| {
+            t.send(
+                Req::new(Method::POST, "/api/v1/auth/login")
+                    .json(json!({"email": "admin@test.example", "password": format!("guess {i}")}))
+                    .ip(&format!("10.1.0.{i}")),
+            )
+        });
+        let results = futures::future::join_all(attempts).await;
+        let checked = results
+            .iter()
+            .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+            .count();
+        let refused = results
+            .iter()
+            .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert!(
+            checked <= 3,
+            "{}: {checked} passwords were checked",
+            t.backend
+        );
+        assert_eq!(checked + refused, 12);
+    }
+}
+
+#[tokio::test]
+async fn membership_changes_move_both_versions_and_leavers_lose_access() {
+    for t in TestApp::all().await {
+        let admin = t.token(t.admin).await;
+        let rep = t.user("rep@test.example", "rep").await;
+        let team = t.team("Nord", None, &[]).await;
+        let team_path = format!("/api/v1/teams/{team}");
+        let user_path = format!("/api/v1/users/{rep}");
+        let tv = t
+            .send(Req::new(Method::GET, &team_path).cred(&admin))
+            .await
+            .json()["version"]
+            .as_i64()
+            .unwrap();
+        // Adding the rep from the user's side changes the team's version.
+        let uv = t
+            .send(Req::new(Method::GET, &user_path).cred(&admin))
+            .await
+            .json()["version"]
+            .as_i64()
+            .unwrap();
+        let r = t
+            .send(
+                Req::new(Method::PATCH, &user_path)
+                    .cred(&admin)
+                    .header("if-match", &format!("\"{uv}\""))
+                    .json(json!({"team_ids": [team]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        // A team form read before that cannot silently remove the rep again.
+        let r = t
+            .send(
+                Req::new(Method::PATCH, &team_path)
+                    .cred(&admin)
+                    .header("if-match", &format!("\"{tv}\""))
+                    .json(json!({"member_ids": []})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", t.backend);
+        // Deleting with a stale version is refused too.
+        let r = t
+            .send(
+                Req::new(Method::DELETE, &team_path)
+                    .cred(&admin)
+                    .header("if-match", &format!("\"{tv}\"")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+        // Past the leave date, the rep's token stops working.
+        let tok = t.token(rep).await;
+        assert_eq!(
+            t.send(Req::new(Method::GET, "/api/v1/auth/me").cred(&tok))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let uv = t
+            .send(Req::new(Method::GET, &user_path).cred(&admin))
+            .await
+            .json()["version"]
+            .as_i64()
+            .unwrap();
+        let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+            .date_naive()
+            .to_string();
+        let r = t
+            .send(
+                Req::new(Method::PATCH, &user_path)
+                    .cred(&admin)
+                    .header("if-match", &format!("\"{uv}\""))
+                    .json(json!({"leave_date": yesterday})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(
+            t.send(Req::new(Method::GET, "/api/v1/auth/me").cred(&tok))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_folds_case_the_same_on_both_databases() {
+    for t in TestApp::all().await {
+        let admin = t.actor(t.admin).await;
+        t.app
+            .create_user(
+                &admin,
+                salesops_app::users::NewUser {
+                    email: "oezdemir@test.example".into(),
+                    name: "Özlem Özdemir".into(),
+                    role: "rep".into(),
+                    password: PASSWORD.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let tok = t.token(t.admin).await;
+        for q in ["özdemir", "ÖZDEMIR", "Özl"] {
+            let r = t
+                .send(
+                    Req::new(
+                        Method::GET,
+                        format!(
+                            "/api/v1/users?q={}",
+                            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+                        ),
+                    )
+                    .cred(&tok),
+                )
+                .await;
+            assert_eq!(
+                r.json()["items"].as_array().unwrap().len(),
+                1,
+                "{}: {q}",
+                t.backend
+            );
+        }
+    }
+}

@@ -364,3 +364,22 @@ async fn the_sign_in_page_keeps_the_destination_and_works_in_two_tabs() {
         assert_eq!(r.header("location"), Some("/teams"));
     }
 }
+
+#[tokio::test]
+async fn redirects_never_leave_the_site() {
+    for t in TestApp::all().await {
+        for next in [
+            "/%09/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+        ] {
+            let r = t
+                .raw(get(&format!("/lang?set=en&next={next}"), "", "en"))
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}");
+            assert_eq!(r.header("location"), Some("/home"), "{}: {next}", t.backend);
+        }
+    }
+}

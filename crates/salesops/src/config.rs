@@ -84,8 +84,16 @@ impl Config {
             "invalid configuration: log_format must be text or json"
         );
         anyhow::ensure!(
-            c.session_ttl_hours > 0,
-            "invalid configuration: session_ttl_hours must be positive"
+            (1..=24 * 90).contains(&c.session_ttl_hours),
+            "invalid configuration: session_ttl_hours must be between 1 and 2160"
+        );
+        anyhow::ensure!(
+            c.max_failed_logins_per_account >= 1 && c.max_failed_logins_per_ip >= 1,
+            "invalid configuration: max_failed_logins_per_account and max_failed_logins_per_ip must be at least 1"
+        );
+        anyhow::ensure!(
+            c.body_limit_bytes >= 1024,
+            "invalid configuration: body_limit_bytes must be at least 1024"
         );
         Ok(c)
     }
@@ -143,6 +151,11 @@ mod tests {
             assert!(e.contains("lisen"), "{e}");
             jail.create_file("salesops.toml", "log_format = \"xml\"\n")?;
             assert!(Config::load(None, &Overrides::default()).is_err());
+            jail.create_file("salesops.toml", "max_failed_logins_per_ip = 0\n")?;
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("at least 1"), "{e}");
             Ok(())
         });
     }

@@ -218,13 +218,14 @@ async fn print_demo(app: &App) -> anyhow::Result<()> {
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(config = ?config.redacted(), "starting");
+    // Take the port first: a second instance fails before it writes anything.
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let app = open(&config).await?;
     if demo {
         print_demo(&app).await?;
     }
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let web = salesops_web::WebConfig {
         secure_cookies: config.base_url.starts_with("https://"),
         body_limit: config.body_limit_bytes,

@@ -165,15 +165,17 @@ pub async fn update(
     Ok((etag(v.team.version), Json(v.into())))
 }
 
-#[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "Delete only if the version is still this one")),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem)))]
 pub async fn delete(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
     s.app
-        .delete_team(&auth.actor, path_id::<TeamId>(&id)?)
+        .delete_team(&auth.actor, path_id::<TeamId>(&id)?, if_match.0)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,9 @@
 use super::{PageParams, list_type, page_params, path_id};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Auth, Query};
+use crate::middleware::NotReplayable;
 use crate::state::AppState;
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -99,19 +101,21 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/v1/api-tokens", tag = "api-tokens", request_body = TokenCreate,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Accepted, but the response is not replayed: the secret is never stored, so a retry creates another token")),
     responses((status = 201, body = TokenCreated), (status = 422, body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
     auth: Auth,
     ApiJson(b): ApiJson<TokenCreate>,
-) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
+) -> ApiResult<(StatusCode, Extension<NotReplayable>, Json<TokenCreated>)> {
     let t = s
         .app
         .create_token(&auth.actor, &b.name, b.expires_at)
         .await?;
+    // The secret is never stored, not even for an idempotent replay.
     Ok((
         StatusCode::CREATED,
+        Extension(NotReplayable),
         Json(TokenCreated {
             secret: t.secret,
             token: t.token.into(),

@@ -19,7 +19,13 @@ use salesops_store::auth::ApiToken;
 /// Only same-site relative paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+        // A local path only: no scheme-relative "//", no backslashes and no
+        // control characters (browsers drop tabs, turning "/\t/x" into "//x").
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c == '\\' || c.is_control()) =>
+        {
             n.to_string()
         }
         _ => "/home".into(),

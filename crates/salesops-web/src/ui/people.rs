@@ -100,6 +100,8 @@ impl PersonForm {
     }
 }
 
+/// Every team as a checkbox; teams already selected are always included
+/// (even past the list's size), so saving the form never drops them.
 async fn team_choices(
     s: &AppState,
     session: &Session,
@@ -109,20 +111,28 @@ async fn team_choices(
         .app
         .list_teams(session.actor(), None, None, salesops_app::MAX_LIMIT)
         .await?;
-    Ok(page
+    let mut teams: Vec<(String, String)> = page
         .items
         .into_iter()
-        .map(|t| {
-            let id = t.team.id.to_string();
-            Choice {
-                selected: selected.contains(&id),
-                value: id,
-                label: t.team.name,
-            }
+        .map(|t| (t.team.id.to_string(), t.team.name))
+        .collect();
+    for id in selected {
+        if !teams.iter().any(|(t, _)| t == id)
+            && let Ok(tid) = id.parse::<TeamId>()
+            && let Ok(t) = s.app.get_team(session.actor(), tid).await
+        {
+            teams.push((id.clone(), t.team.name));
+        }
+    }
+    Ok(teams
+        .into_iter()
+        .map(|(id, label)| Choice {
+            selected: selected.contains(&id),
+            value: id,
+            label,
         })
         .collect())
 }
-
 #[derive(Template)]
 #[template(path = "people.html")]
 struct PeoplePage {

@@ -77,7 +77,7 @@ async fn options(
     ctx: &PageCtx,
     f: &TeamForm,
 ) -> Result<Options, AppError> {
-    let users = s
+    let mut users = s
         .app
         .list_users(
             session.actor(),
@@ -88,7 +88,33 @@ async fn options(
             None,
             salesops_app::MAX_LIMIT,
         )
-        .await?;
+        .await?
+        .items;
+    // The current manager and members are always offered, even when inactive
+    // or past the list's size, so saving the form never drops them.
+    let current: Vec<UserId> = f
+        .member_ids
+        .iter()
+        .chain(std::iter::once(&f.manager_id))
+        .filter_map(|id| id.parse::<UserId>().ok())
+        .filter(|id| !users.iter().any(|u| u.user.id == *id))
+        .collect();
+    if !current.is_empty() {
+        let extra = Filter {
+            ids: Some(current),
+            ..Default::default()
+        };
+        users.extend(
+            s.app
+                .list_users(session.actor(), extra, None, salesops_app::MAX_LIMIT)
+                .await?
+                .items,
+        );
+    }
+    let users = salesops_app::Page {
+        items: users,
+        next_cursor: None,
+    };
     let teams = s
         .app
         .list_teams(session.actor(), None, None, salesops_app::MAX_LIMIT)
@@ -480,7 +506,8 @@ pub async fn delete(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    match s.app.delete_team(session.actor(), id).await {
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    match s.app.delete_team(session.actor(), id, version).await {
         Ok(()) => Redirect::to("/teams?deleted=1").into_response(),
         Err(e) => UiError::new(session.actor().locale, e).into_response(),
     }

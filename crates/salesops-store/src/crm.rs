@@ -1,0 +1,323 @@
+//! Companies (accounts) and contacts.
+
+use crate::db::{
+    Conn, Count, Result, Table, delete_by_id, get_by_id, like_pattern, owned_by_or_unowned,
+    update_versioned,
+};
+use chrono::{DateTime, Utc};
+use salesops_domain::{CompanyId, ContactId, OrgId, UserId};
+use sea_query::{Cond, Expr, ExprTrait, Order, Query, SimpleExpr};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Company {
+    #[sqlx(try_from = "Uuid")]
+    pub org_id: OrgId,
+    #[sqlx(try_from = "Uuid")]
+    pub id: CompanyId,
+    pub name: String,
+    pub industry: Option<String>,
+    pub size_band: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub problems: Option<String>,
+    pub value_minor: Option<i64>,
+    pub value_currency: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub external_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+pub const COMPANY_COLS: [&str; 19] = [
+    "org_id",
+    "id",
+    "name",
+    "industry",
+    "size_band",
+    "country",
+    "region",
+    "postcode",
+    "city",
+    "website",
+    "phone",
+    "problems",
+    "value_minor",
+    "value_currency",
+    "owner_id",
+    "external_id",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+const COMPANIES: Table = Table {
+    name: "companies",
+    cols: &COMPANY_COLS,
+};
+const CONTACTS: Table = Table {
+    name: "contacts",
+    cols: &CONTACT_COLS,
+};
+
+impl Company {
+    /// What a company is found by: name, city and website.
+    pub fn search_text(&self) -> String {
+        crate::db::search_text(&[
+            &self.name,
+            self.city.as_deref().unwrap_or(""),
+            self.website.as_deref().unwrap_or(""),
+        ])
+    }
+
+    fn values(&self) -> Vec<SimpleExpr> {
+        vec![
+            self.org_id.0.into(),
+            self.id.0.into(),
+            self.name.clone().into(),
+            self.industry.clone().into(),
+            self.size_band.clone().into(),
+            self.country.clone().into(),
+            self.region.clone().into(),
+            self.postcode.clone().into(),
+            self.city.clone().into(),
+            self.website.clone().into(),
+            self.phone.clone().into(),
+            self.problems.clone().into(),
+            self.value_minor.into(),
+            self.value_currency.clone().into(),
+            self.owner_id.into(),
+            self.external_id.clone().into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+            self.version.into(),
+            self.search_text().into(),
+        ]
+    }
+}
+
+pub async fn insert_company(c: &mut impl Conn, x: &Company) -> Result<()> {
+    let q = Query::insert()
+        .into_table("companies")
+        .columns(COMPANY_COLS.iter().copied().chain(["search_text"]))
+        .values_panic(x.values())
+        .to_owned();
+    c.exec(&q).await?;
+    Ok(())
+}
+
+pub async fn get_company(c: &mut impl Conn, org: OrgId, id: CompanyId) -> Result<Company> {
+    get_by_id(c, &COMPANIES, org, id.0).await
+}
+
+/// What a list may show and how it is narrowed.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only records without an owner or owned by these users (None: all).
+    pub owners: Option<Vec<UserId>>,
+    /// Only records of this owner.
+    pub owner: Option<UserId>,
+    /// Case-insensitive search text.
+    pub q: Option<String>,
+    /// Contacts only: of this company.
+    pub company: Option<CompanyId>,
+}
+
+pub async fn list_companies(
+    c: &mut impl Conn,
+    org: OrgId,
+    f: &Filter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Company>> {
+    let mut q = Query::select();
+    q.columns(COMPANY_COLS)
+        .from("companies")
+        .and_where(Expr::col("org_id").eq(org.0));
+    if let Some(o) = &f.owners {
+        q.cond_where(owned_by_or_unowned(o));
+    }
+    if let Some(o) = f.owner {
+        q.and_where(Expr::col("owner_id").eq(o.0));
+    }
+    if let Some(text) = &f.q {
+        q.and_where(Expr::col("search_text").like(like_pattern(text)));
+    }
+    if let Some(a) = after {
+        q.and_where(Expr::col("id").gt(a));
+    }
+    q.order_by("id", Order::Asc).limit(limit);
+    c.all(&q).await
+}
+
+pub async fn update_company(
+    c: &mut impl Conn,
+    org: OrgId,
+    id: CompanyId,
+    expected: Option<i64>,
+    changes: Vec<(&'static str, SimpleExpr)>,
+    at: DateTime<Utc>,
+) -> Result<Company> {
+    update_versioned(c, &COMPANIES, org, id.0, expected, changes, at).await
+}
+
+pub async fn delete_company(c: &mut impl Conn, org: OrgId, id: CompanyId) -> Result<()> {
+    delete_by_id(c, "companies", org, id.0).await
+}
+
+pub async fn company_by_external_id(
+    c: &mut impl Conn,
+    org: OrgId,
+    external_id: &str,
+) -> Result<Option<Company>> {
+    let q = Query::select()
+        .columns(COMPANY_COLS)
+        .from("companies")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("external_id").eq(external_id))
+        .to_owned();
+    c.opt(&q).await
+}
+
+impl Contact {
+    /// What a contact is found by: name and e-mail (and their company's name, by the list query).
+    pub fn search_text(&self) -> String {
+        crate::db::search_text(&[&self.name, self.email.as_deref().unwrap_or("")])
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Contact {
+    #[sqlx(try_from = "Uuid")]
+    pub org_id: OrgId,
+    #[sqlx(try_from = "Uuid")]
+    pub id: ContactId,
+    pub company_id: Option<Uuid>,
+    pub name: String,
+    pub job_title: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub external_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+pub const CONTACT_COLS: [&str; 13] = [
+    "org_id",
+    "id",
+    "company_id",
+    "name",
+    "job_title",
+    "email",
+    "phone",
+    "notes",
+    "owner_id",
+    "external_id",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+pub async fn insert_contact(c: &mut impl Conn, x: &Contact) -> Result<()> {
+    let q = Query::insert()
+        .into_table("contacts")
+        .columns(CONTACT_COLS.iter().copied().chain(["search_text"]))
+        .values_panic([
+            x.org_id.0.into(),
+            x.id.0.into(),
+            x.company_id.into(),
+            x.name.clone().into(),
+            x.job_title.clone().into(),
+            x.email.clone().into(),
+            x.phone.clone().into(),
+            x.notes.clone().into(),
+            x.owner_id.into(),
+            x.external_id.clone().into(),
+            x.created_at.into(),
+            x.updated_at.into(),
+            x.version.into(),
+            x.search_text().into(),
+        ])
+        .to_owned();
+    c.exec(&q).await?;
+    Ok(())
+}
+
+pub async fn get_contact(c: &mut impl Conn, org: OrgId, id: ContactId) -> Result<Contact> {
+    get_by_id(c, &CONTACTS, org, id.0).await
+}
+
+pub async fn list_contacts(
+    c: &mut impl Conn,
+    org: OrgId,
+    f: &Filter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Contact>> {
+    let mut q = Query::select();
+    q.columns(CONTACT_COLS)
+        .from("contacts")
+        .and_where(Expr::col("org_id").eq(org.0));
+    if let Some(o) = &f.owners {
+        q.cond_where(owned_by_or_unowned(o));
+    }
+    if let Some(o) = f.owner {
+        q.and_where(Expr::col("owner_id").eq(o.0));
+    }
+    if let Some(co) = f.company {
+        q.and_where(Expr::col("company_id").eq(co.0));
+    }
+    if let Some(text) = &f.q {
+        let p = like_pattern(text);
+        let companies = Query::select()
+            .column("id")
+            .from("companies")
+            .and_where(Expr::col("org_id").eq(org.0))
+            .and_where(Expr::col("search_text").like(p.clone()))
+            .to_owned();
+        q.cond_where(
+            Cond::any()
+                .add(Expr::col("search_text").like(p))
+                .add(Expr::col("company_id").in_subquery(companies)),
+        );
+    }
+    if let Some(a) = after {
+        q.and_where(Expr::col("id").gt(a));
+    }
+    q.order_by("id", Order::Asc).limit(limit);
+    c.all(&q).await
+}
+
+pub async fn update_contact(
+    c: &mut impl Conn,
+    org: OrgId,
+    id: ContactId,
+    expected: Option<i64>,
+    changes: Vec<(&'static str, SimpleExpr)>,
+    at: DateTime<Utc>,
+) -> Result<Contact> {
+    update_versioned(c, &CONTACTS, org, id.0, expected, changes, at).await
+}
+
+pub async fn delete_contact(c: &mut impl Conn, org: OrgId, id: ContactId) -> Result<()> {
+    delete_by_id(c, "contacts", org, id.0).await
+}
+
+/// How many contacts a company has.
+pub async fn contact_count(c: &mut impl Conn, org: OrgId, company: CompanyId) -> Result<i64> {
+    let q = Query::select()
+        .expr_as(Expr::col("id").count(), "n")
+        .from("contacts")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("company_id").eq(company.0))
+        .to_owned();
+    Ok(c.one::<Count>(&q).await?.n)
+}
