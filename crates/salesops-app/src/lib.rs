@@ -2,6 +2,7 @@
 //! this crate; it is the one place where permissions are enforced.
 
 pub mod auth;
+pub mod crm;
 mod error;
 pub mod orgs;
 pub mod permissions;

@@ -41,6 +41,8 @@ pub enum Resource {
     User,
     Team,
     ApiToken,
+    /// Companies and contacts: records with an owner.
+    Account,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +95,24 @@ pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Ta
         (ApiToken, Read | Delete) => actor.role == Admin || target.is_none() || own,
         (ApiToken, Create) => true,
         (ApiToken, Update | Administer) => actor.role == Admin || own,
+        // Accounts (companies, contacts): ops and admins see all; managers and
+        // reps see their own, their teams' and unowned ones; viewers read
+        // reports only. Owners and their managers edit; reps may take an
+        // unowned record; only ops, admins and managers hand records to others.
+        (Account, Read) => match actor.role {
+            Admin | Ops => true,
+            Manager | Rep => target.is_none_or(|t| t.owner.is_none()) || own || shares_team,
+            Viewer => false,
+        },
+        (Account, Create) => actor.role != Viewer,
+        (Account, Update) => match actor.role {
+            Admin | Ops => true,
+            Manager => target.is_none_or(|t| t.owner.is_none()) || own || shares_team,
+            Rep => target.is_none_or(|t| t.owner.is_none()) || own,
+            Viewer => false,
+        },
+        (Account, Delete) => matches!(actor.role, Admin | Ops) || own,
+        (Account, Administer) => matches!(actor.role, Admin | Ops | Manager),
     }
 }
 
@@ -194,6 +214,25 @@ mod tests {
                 "only admins change roles"
             );
             assert!(can(&a, Resource::ApiToken, Action::Delete, Some(&me)));
+            let unowned = Target {
+                owner: None,
+                teams: vec![],
+            };
+            assert_eq!(
+                can(&a, Resource::Account, Action::Read, Some(&unowned)),
+                role != Role::Viewer,
+                "{role}"
+            );
+            assert_eq!(
+                can(&a, Resource::Account, Action::Read, Some(&stranger)),
+                matches!(role, Role::Admin | Role::Ops),
+                "{role}"
+            );
+            assert_eq!(
+                can(&a, Resource::Account, Action::Update, Some(&colleague)),
+                matches!(role, Role::Admin | Role::Ops | Role::Manager),
+                "{role}: a teammate's account"
+            );
             assert_eq!(
                 can(&a, Resource::ApiToken, Action::Delete, Some(&stranger)),
                 role == Role::Admin

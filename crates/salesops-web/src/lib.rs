@@ -67,6 +67,26 @@ pub fn router(state: AppState) -> Router {
             "/api-tokens/{id}",
             get(api::tokens::get).delete(api::tokens::revoke),
         )
+        .route(
+            "/companies",
+            get(api::crm::list_companies).post(api::crm::create_company),
+        )
+        .route(
+            "/companies/{id}",
+            get(api::crm::get_company)
+                .patch(api::crm::update_company)
+                .delete(api::crm::delete_company),
+        )
+        .route(
+            "/contacts",
+            get(api::crm::list_contacts).post(api::crm::create_contact),
+        )
+        .route(
+            "/contacts/{id}",
+            get(api::crm::get_contact)
+                .patch(api::crm::update_contact)
+                .delete(api::crm::delete_contact),
+        )
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -19,6 +19,8 @@ struct World {
     north: salesops_domain::TeamId,
     south: salesops_domain::TeamId,
     admin_token_id: String,
+    colleagues_company: String,
+    outsiders_company: String,
 }
 
 async fn world(t: &TestApp) -> World {
@@ -45,6 +47,24 @@ async fn world(t: &TestApp) -> World {
     ] {
         creds.push((role, t.token(id).await, id));
     }
+    let company = |owner: salesops_domain::UserId| {
+        let admin_actor = admin_actor.clone();
+        async move {
+            let input = salesops_app::crm::CompanyInput {
+                name: Some(format!("Account of {owner}")),
+                owner_id: Some(Some(owner)),
+                ..Default::default()
+            };
+            t.app
+                .create_company(&admin_actor, input)
+                .await
+                .unwrap()
+                .id
+                .to_string()
+        }
+    };
+    let colleagues_company = company(colleague).await;
+    let outsiders_company = company(outsider).await;
     World {
         creds,
         colleague,
@@ -52,6 +72,8 @@ async fn world(t: &TestApp) -> World {
         north,
         south,
         admin_token_id: admin_token.token.id.to_string(),
+        colleagues_company,
+        outsiders_company,
     }
 }
 
@@ -152,6 +174,39 @@ async fn every_role_against_every_endpoint() {
                 (
                     Case { name: "GET /api-tokens?all=true", expect: [200; 5] },
                     Req::new(Method::GET, "/api/v1/api-tokens?all=true"),
+                ),
+                (Case { name: "GET /companies", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/companies")),
+                (
+                    Case { name: "POST /companies", expect: [201, 201, 201, 201, 403] },
+                    Req::new(Method::POST, "/api/v1/companies").json(json!({"name": format!("Co of {role}")})),
+                ),
+                (
+                    Case { name: "GET /companies/{same team's}", expect: [200, 200, 200, 200, 404] },
+                    Req::new(Method::GET, format!("/api/v1/companies/{}", w.colleagues_company)),
+                ),
+                (
+                    Case { name: "GET /companies/{other team's}", expect: [200, 200, 404, 404, 404] },
+                    Req::new(Method::GET, format!("/api/v1/companies/{}", w.outsiders_company)),
+                ),
+                (
+                    Case { name: "PATCH /companies/{same team's}", expect: [200, 200, 200, 403, 404] },
+                    Req::new(Method::PATCH, format!("/api/v1/companies/{}", w.colleagues_company))
+                        .header("if-match", &version(&t, &admin, &format!("/api/v1/companies/{}", w.colleagues_company)).await)
+                        .json(json!({"industry": role})),
+                ),
+                (
+                    Case { name: "DELETE /companies/{other team's}", expect: [204, 204, 404, 404, 404] },
+                    {
+                        let a = t.actor(t.admin).await;
+                        let input = salesops_app::crm::CompanyInput { name: Some(format!("Doomed co {role}")), owner_id: Some(Some(w.outsider)), ..Default::default() };
+                        let id = t.app.create_company(&a, input).await.unwrap().id;
+                        Req::new(Method::DELETE, format!("/api/v1/companies/{id}"))
+                    },
+                ),
+                (Case { name: "GET /contacts", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/contacts")),
+                (
+                    Case { name: "POST /contacts", expect: [201, 201, 201, 201, 403] },
+                    Req::new(Method::POST, "/api/v1/contacts").json(json!({"name": format!("Contact of {role}"), "company_id": w.colleagues_company})),
                 ),
             ];
             for (case, req) in cases {
@@ -254,6 +309,16 @@ async fn every_endpoint_refuses_anonymous_callers() {
             (Method::POST, "/api/v1/api-tokens".to_string()),
             (Method::GET, format!("/api/v1/api-tokens/{id}")),
             (Method::DELETE, format!("/api/v1/api-tokens/{id}")),
+            (Method::GET, "/api/v1/companies".to_string()),
+            (Method::POST, "/api/v1/companies".to_string()),
+            (Method::GET, format!("/api/v1/companies/{id}")),
+            (Method::PATCH, format!("/api/v1/companies/{id}")),
+            (Method::DELETE, format!("/api/v1/companies/{id}")),
+            (Method::GET, "/api/v1/contacts".to_string()),
+            (Method::POST, "/api/v1/contacts".to_string()),
+            (Method::GET, format!("/api/v1/contacts/{id}")),
+            (Method::PATCH, format!("/api/v1/contacts/{id}")),
+            (Method::DELETE, format!("/api/v1/contacts/{id}")),
         ];
         for (m, p) in endpoints {
             let r = t.send(Req::new(m.clone(), &p).json(json!({}))).await;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod auth;
+pub mod crm;
 pub mod teams;
 pub mod tokens;
 pub mod users;
@@ -78,4 +79,32 @@ pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 pub fn path_id<T: std::str::FromStr>(s: &str) -> ApiResult<T> {
     s.parse::<T>()
         .map_err(|_| ApiError::App(salesops_app::AppError::NotFound))
+}
+
+/// Money as JSON: an exact decimal string and an ISO 4217 currency.
+#[derive(Clone, Debug, serde::Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyDto {
+    /// Decimal string, e.g. "30000.00".
+    pub amount: String,
+    /// ISO 4217 code, e.g. "EUR".
+    pub currency: String,
+}
+
+impl From<salesops_domain::Money> for MoneyDto {
+    fn from(m: salesops_domain::Money) -> Self {
+        MoneyDto {
+            amount: m.amount_string(),
+            currency: m.currency.code().to_string(),
+        }
+    }
+}
+
+impl From<MoneyDto> for salesops_domain::MoneyJson {
+    fn from(m: MoneyDto) -> Self {
+        salesops_domain::MoneyJson {
+            amount: m.amount,
+            currency: m.currency,
+        }
+    }
 }
