@@ -107,6 +107,18 @@ impl App {
         })
     }
 
+    /// May the actor edit a company or contact with this owner? (For pages
+    /// that show a form or a read-only view.)
+    pub async fn may_update_account(&self, actor: &Actor, owner: Option<Uuid>) -> Result<bool> {
+        let t = self.owner_target(actor, owner).await?;
+        Ok(crate::can(
+            actor,
+            Resource::Account,
+            Action::Update,
+            Some(&t),
+        ))
+    }
+
     /// Checks a new owner: an active user of the organisation; handing a
     /// record to somebody else needs the right to administer accounts.
     async fn check_owner(

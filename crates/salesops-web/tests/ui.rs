@@ -383,3 +383,143 @@ async fn redirects_never_leave_the_site() {
         }
     }
 }
+
+#[tokio::test]
+async fn companies_and_contacts_through_the_pages() {
+    for t in TestApp::all().await {
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        let page = t.raw(get("/companies", &cookie, "de")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", t.backend);
+        assert!(page.text().contains("Neue Firma"));
+        let csrf = hidden(&page, "csrf");
+        // German spreadsheet habits: a decimal comma and thousands dots.
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("name", "Weber Logistik KG"),
+            ("city", "Bremen"),
+            ("value_amount", "25.000,50"),
+            ("value_currency", "EUR"),
+            ("website", "weber-logistik.example"),
+            ("owner_id", ""),
+        ];
+        let r = t.raw(post("/companies", &cookie, &form)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let location = r.header("location").unwrap().to_string();
+        let company = t.raw(get(&location, &cookie, "de")).await;
+        let html = company.text();
+        assert!(
+            html.contains("Firma angelegt.") && html.contains("value=\"25000.50\""),
+            "{html}"
+        );
+        // A contact added on the company's page comes back to it.
+        let company_id = location
+            .trim_start_matches("/companies/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let r = t
+            .raw(post(
+                "/contacts",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("back", "company"),
+                    ("company_id", &company_id),
+                    ("name", "Tobias Weber"),
+                    ("email", "t.weber@weber.example"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(
+            r.header("location").unwrap(),
+            format!("/companies/{company_id}?contact_added=1")
+        );
+        let company = t
+            .raw(get(&format!("/companies/{company_id}"), &cookie, "de"))
+            .await;
+        assert!(company.text().contains("Tobias Weber"));
+        // A bad contact on the company page shows the error there.
+        let r = t
+            .raw(post(
+                "/contacts",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("back", "company"),
+                    ("company_id", &company_id),
+                    ("name", "X"),
+                    ("email", "kaputt"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text().contains("Weber Logistik KG")
+                && r.text().contains("must be an e-mail address")
+        );
+        // Search finds both.
+        let list = t.raw(get("/contacts?q=weber", &cookie, "de")).await;
+        assert!(list.text().contains("Tobias Weber"));
+        let list = t.raw(get("/companies?q=BREMEN", &cookie, "de")).await;
+        assert!(list.text().contains("Weber Logistik KG"));
+        // A wrong amount is a field error, nothing is written.
+        let r = t
+            .raw(post(
+                "/companies",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Kaputt GmbH"),
+                    ("value_amount", "zehn"),
+                    ("value_currency", "EUR"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            !t.raw(get("/companies?q=kaputt", &cookie, "de"))
+                .await
+                .text()
+                .contains("<td><a href=\"/companies/")
+        );
+    }
+}
+
+#[tokio::test]
+async fn viewers_do_not_see_accounts_and_reps_read_teammates_records() {
+    for t in TestApp::all().await {
+        t.user("viewer@test.example", "viewer").await;
+        let rep = t.user("rep@test.example", "rep").await;
+        let mate = t.user("mate@test.example", "rep").await;
+        t.team("Nord", None, &[rep, mate]).await;
+        let admin = t.actor(t.admin).await;
+        let input = salesops_app::crm::CompanyInput {
+            name: Some("Mates Kunde".into()),
+            owner_id: Some(Some(mate)),
+            ..Default::default()
+        };
+        let co = t.app.create_company(&admin, input).await.unwrap();
+        let v = ui_login(&t, "viewer@test.example", PASSWORD).await;
+        let home = t.raw(get("/home", &v, "en")).await;
+        assert!(
+            !home.text().contains("href=\"/companies\""),
+            "{}",
+            t.backend
+        );
+        assert_eq!(
+            t.raw(get("/companies", &v, "en")).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let page = t.raw(get(&format!("/companies/{}", co.id), &r, "en")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.text()
+                .contains("Sie können diesen Datensatz ansehen, aber nicht ändern.")
+                && !page.text().contains("id=\"company-form\""),
+            "the rep reads German, the organisation's language"
+        );
+    }
+}

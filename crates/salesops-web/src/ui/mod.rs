@@ -1,6 +1,7 @@
 //! The browser UI: server-rendered pages (askama), forms with CSRF tokens,
 //! German and English.
 
+mod crm;
 mod pages;
 mod people;
 mod teams;
@@ -39,6 +40,18 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/teams", get(teams::list).post(teams::create))
         .route("/teams/{id}", get(teams::show).post(teams::update))
         .route("/teams/{id}/delete", post(teams::delete))
+        .route("/companies", get(crm::companies).post(crm::create_company))
+        .route(
+            "/companies/{id}",
+            get(crm::company).post(crm::update_company),
+        )
+        .route("/companies/{id}/delete", post(crm::delete_company))
+        .route("/contacts", get(crm::contacts).post(crm::create_contact))
+        .route(
+            "/contacts/{id}",
+            get(crm::contact).post(crm::update_contact),
+        )
+        .route("/contacts/{id}/delete", post(crm::delete_contact))
         .route("/static/app.css", get(css))
 }
 
@@ -106,6 +119,11 @@ impl PageCtx {
     /// Users the admin pages may change.
     pub fn is_admin(&self) -> bool {
         self.me.as_ref().is_some_and(|m| m.role == Role::Admin)
+    }
+
+    /// Companies and contacts are for everybody but viewers.
+    pub fn works_accounts(&self) -> bool {
+        self.me.as_ref().is_some_and(|m| m.role != Role::Viewer)
     }
 
     pub fn shapes_teams(&self) -> bool {
