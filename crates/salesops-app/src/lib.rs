@@ -6,6 +6,7 @@ pub mod crm;
 mod error;
 pub mod orgs;
 pub mod permissions;
+pub mod pipelines;
 pub mod teams;
 pub mod tokens;
 pub mod users;

@@ -5,6 +5,13 @@ use salesops_store::{now, orgs, orgs::Org};
 impl App {
     /// The organisation this deployment serves, created on first use.
     pub async fn ensure_default_org(&self, name: &str) -> Result<Org> {
+        let org = self.ensure_org_row(name).await?;
+        self.ensure_default_pipeline(org.id, org.default_locale)
+            .await?;
+        Ok(org)
+    }
+
+    async fn ensure_org_row(&self, name: &str) -> Result<Org> {
         if let Some(o) = orgs::default_org(&mut self.conn()).await? {
             return Ok(o);
         }

@@ -45,7 +45,9 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(OrgId, UserId, TeamId, ApiTokenId, CompanyId, ContactId);
+id_type!(
+    OrgId, UserId, TeamId, ApiTokenId, CompanyId, ContactId, PipelineId, StageId
+);
 
 #[cfg(test)]
 mod tests {

@@ -74,6 +74,16 @@ string_enum!(
 );
 
 string_enum!(
+    /// What a pipeline is for.
+    PipelineKind {
+        Acquisition = "acquisition",
+        Renewal = "renewal",
+        Upsell = "upsell",
+        Recruiting = "recruiting",
+    }
+);
+
+string_enum!(
     /// The two languages the UI speaks.
     Locale {
         De = "de",

@@ -333,13 +333,13 @@ pub(crate) struct Count {
 }
 
 /// A table and the columns its row type decodes.
-pub(crate) struct Table {
+pub struct Table {
     pub name: &'static str,
     pub cols: &'static [&'static str],
 }
 
 /// `SELECT cols FROM table WHERE org_id = ? AND id = ?`.
-pub(crate) async fn get_by_id<T: Row>(
+pub async fn get_by_id<T: Row>(
     c: &mut impl Conn,
     t: &Table,
     org: salesops_domain::OrgId,

@@ -9,6 +9,7 @@ pub mod crm;
 mod db;
 pub mod idempotency;
 pub mod orgs;
+pub mod pipelines;
 pub mod teams;
 pub mod testing;
 pub mod users;

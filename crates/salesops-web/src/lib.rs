@@ -87,6 +87,25 @@ pub fn router(state: AppState) -> Router {
                 .patch(api::crm::update_contact)
                 .delete(api::crm::delete_contact),
         )
+        .route(
+            "/pipelines",
+            get(api::pipelines::list).post(api::pipelines::create),
+        )
+        .route(
+            "/pipelines/{id}",
+            get(api::pipelines::get)
+                .patch(api::pipelines::update)
+                .delete(api::pipelines::delete),
+        )
+        .route("/pipelines/{id}/stages", post(api::pipelines::add_stage))
+        .route(
+            "/pipelines/{id}/stages/order",
+            post(api::pipelines::reorder),
+        )
+        .route(
+            "/pipelines/{id}/stages/{stage_id}",
+            axum::routing::patch(api::pipelines::update_stage).delete(api::pipelines::delete_stage),
+        )
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -4,7 +4,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
+    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
     paths(
         api::auth::login, api::auth::logout, api::auth::me,
         api::users::list, api::users::create, api::users::get, api::users::update, api::users::deactivate,
@@ -12,11 +12,13 @@ use utoipa::OpenApi;
         api::tokens::list, api::tokens::create, api::tokens::get, api::tokens::revoke,
         api::crm::list_companies, api::crm::create_company, api::crm::get_company, api::crm::update_company, api::crm::delete_company,
         api::crm::list_contacts, api::crm::create_contact, api::crm::get_contact, api::crm::update_contact, api::crm::delete_contact,
+        api::pipelines::list, api::pipelines::create, api::pipelines::get, api::pipelines::update, api::pipelines::delete,
+        api::pipelines::add_stage, api::pipelines::update_stage, api::pipelines::delete_stage, api::pipelines::reorder,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"))
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"))
 )]
 pub struct ApiDoc;
 

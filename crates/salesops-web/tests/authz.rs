@@ -204,6 +204,18 @@ async fn every_role_against_every_endpoint() {
                     },
                 ),
                 (Case { name: "GET /contacts", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/contacts")),
+                (Case { name: "GET /pipelines", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/pipelines")),
+                (
+                    Case { name: "POST /pipelines", expect: [201, 201, 403, 403, 403] },
+                    Req::new(Method::POST, "/api/v1/pipelines").json(json!({"name": format!("Pipeline of {role}")})),
+                ),
+                (
+                    Case { name: "POST /pipelines/{id}/stages", expect: [201, 201, 403, 403, 403] },
+                    {
+                        let p = t.send(Req::new(Method::GET, "/api/v1/pipelines").cred(&admin)).await.json()["items"][0]["id"].as_str().unwrap().to_string();
+                        Req::new(Method::POST, format!("/api/v1/pipelines/{p}/stages")).json(json!({"name": format!("Stage of {role}"), "win_probability": 5}))
+                    },
+                ),
                 (
                     Case { name: "POST /contacts", expect: [201, 201, 201, 201, 403] },
                     Req::new(Method::POST, "/api/v1/contacts").json(json!({"name": format!("Contact of {role}"), "company_id": w.colleagues_company})),
@@ -319,6 +331,18 @@ async fn every_endpoint_refuses_anonymous_callers() {
             (Method::GET, format!("/api/v1/contacts/{id}")),
             (Method::PATCH, format!("/api/v1/contacts/{id}")),
             (Method::DELETE, format!("/api/v1/contacts/{id}")),
+            (Method::GET, "/api/v1/pipelines".to_string()),
+            (Method::POST, "/api/v1/pipelines".to_string()),
+            (Method::GET, format!("/api/v1/pipelines/{id}")),
+            (Method::PATCH, format!("/api/v1/pipelines/{id}")),
+            (Method::DELETE, format!("/api/v1/pipelines/{id}")),
+            (Method::POST, format!("/api/v1/pipelines/{id}/stages")),
+            (Method::POST, format!("/api/v1/pipelines/{id}/stages/order")),
+            (Method::PATCH, format!("/api/v1/pipelines/{id}/stages/{id}")),
+            (
+                Method::DELETE,
+                format!("/api/v1/pipelines/{id}/stages/{id}"),
+            ),
         ];
         for (m, p) in endpoints {
             let r = t.send(Req::new(m.clone(), &p).json(json!({}))).await;

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod crm;
+pub mod pipelines;
 pub mod teams;
 pub mod tokens;
 pub mod users;
