@@ -523,3 +523,149 @@ async fn viewers_do_not_see_accounts_and_reps_read_teammates_records() {
         );
     }
 }
+
+#[tokio::test]
+async fn ops_shape_pipelines_on_the_page_and_reps_read_them() {
+    for t in TestApp::all().await {
+        t.user("ops@test.example", "ops").await;
+        t.user("rep@test.example", "rep").await;
+        let ops = ui_login(&t, "ops@test.example", PASSWORD).await;
+        let list = t.raw(get("/pipelines", &ops, "de")).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", t.backend);
+        assert!(
+            list.text().contains("Neukundengewinnung")
+                && list.text().contains("id=\"new-pipeline\"")
+        );
+        let csrf = hidden(&list, "csrf");
+        let r = t
+            .raw(post(
+                "/pipelines",
+                &ops,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Recruiting"),
+                    ("kind", "recruiting"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let path = r
+            .header("location")
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        // Add three stages; a bad one comes back with its message.
+        for (name, prob) in [("Bewerbung", "10"), ("Interview", "40"), ("Angebot", "80")] {
+            let r = t
+                .raw(post(
+                    &format!("{path}/stages"),
+                    &ops,
+                    &[
+                        ("csrf", &csrf),
+                        ("name", name),
+                        ("win_probability", prob),
+                        ("colour", "#3f7fbf"),
+                        ("checklist", "Lebenslauf prüfen\nReferenzen"),
+                    ],
+                ))
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        }
+        let r = t
+            .raw(post(
+                &format!("{path}/stages"),
+                &ops,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Kaputt"),
+                    ("win_probability", "viel"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("must be a whole number"));
+        let page = t.raw(get(&path, &ops, "de")).await;
+        let html = page.text();
+        // Where each stage's heading stands in the page.
+        let order = |html: &str| -> Vec<usize> {
+            ["Bewerbung", "Interview", "Angebot"]
+                .iter()
+                .map(|n| html.find(&format!(". {n}</strong>")).unwrap())
+                .collect()
+        };
+        let before = order(&html);
+        assert!(before[0] < before[1] && before[1] < before[2]);
+        assert!(html.contains("data-reorder=") && html.contains("/static/app.js"));
+        // The arrows work without JavaScript: move "Angebot" up.
+        let ids: Vec<String> = html
+            .match_indices("data-id=\"")
+            .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), 3);
+        let version = html
+            .split("data-version=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let r = t
+            .raw(post(
+                &format!("{path}/stages/{}/move", ids[2]),
+                &ops,
+                &[("csrf", &csrf), ("version", &version), ("dir", "up")],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let html = t.raw(get(&path, &ops, "de")).await.text();
+        let after = order(&html);
+        assert!(after[2] < after[1], "Angebot now comes before Interview");
+        // The drag-and-drop script posts JSON with the session's CSRF token.
+        let html_ids: Vec<String> = html
+            .match_indices("data-id=\"")
+            .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().to_string())
+            .collect();
+        let version = html
+            .split("data-version=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let api_path = format!("/api/v1{}/stages/order", path);
+        let body =
+            serde_json::json!({"stage_ids": [html_ids[2], html_ids[1], html_ids[0]]}).to_string();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(&api_path)
+            .header(header::COOKIE, &ops)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-csrf-token", &csrf)
+            .header(header::IF_MATCH, format!("\"{version}\""))
+            .body(Body::from(body))
+            .unwrap();
+        let r = t.raw(req).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        // A rep reads the stages but gets no forms.
+        let rep = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let page = t.raw(get(&path, &rep, "de")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text().contains("Bewerbung") && !page.text().contains("data-reorder="));
+        let r = t
+            .raw(post(
+                &format!("{path}/stages"),
+                &rep,
+                &[
+                    ("csrf", &hidden(&page, "csrf")),
+                    ("name", "X"),
+                    ("win_probability", "1"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}

@@ -4,6 +4,7 @@
 mod crm;
 mod pages;
 mod people;
+mod pipelines;
 mod teams;
 
 use crate::extract::{Auth, LANG_COOKIE, SESSION_COOKIE, Via, cookie};
@@ -52,7 +53,27 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             get(crm::contact).post(crm::update_contact),
         )
         .route("/contacts/{id}/delete", post(crm::delete_contact))
+        .route("/pipelines", get(pipelines::list).post(pipelines::create))
+        .route(
+            "/pipelines/{id}",
+            get(pipelines::show).post(pipelines::update),
+        )
+        .route("/pipelines/{id}/delete", post(pipelines::delete))
+        .route("/pipelines/{id}/stages", post(pipelines::add_stage))
+        .route(
+            "/pipelines/{id}/stages/{stage}",
+            post(pipelines::update_stage),
+        )
+        .route(
+            "/pipelines/{id}/stages/{stage}/delete",
+            post(pipelines::delete_stage),
+        )
+        .route(
+            "/pipelines/{id}/stages/{stage}/move",
+            post(pipelines::move_stage),
+        )
         .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
 }
 
 async fn css() -> impl IntoResponse {
@@ -62,6 +83,16 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
     )
 }
 
