@@ -3,6 +3,9 @@
 //   home.png   - the start page of the admin, in German (their saved language)
 //   people.png - the people list (German)
 //   teams.png  - the team list (German)
+//   pipeline.png - the default pipeline with its stages, as ops (German)
+//   company.png  - a company with a contact, as admin (German); the company
+//                  and the contact are created through the UI first
 // Run with `node screenshots.mjs` in this directory (SALESOPS_BIN may point
 // at the server binary). The files go to docs/screenshots/ of the repository.
 
@@ -20,6 +23,57 @@ async function shoot(page, name) {
   // The viewport only (not the full page), so every image is 1280x800.
   await page.screenshot({ path: file, type: 'png', animations: 'disabled', caret: 'hide' });
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+/**
+ * Creates a company and a contact of it through the forms (the page must be
+ * signed in) and leaves the page on the company (see the end for the scrolling).
+ */
+async function createCompanyWithContact(page, baseURL) {
+  await page.goto(`${baseURL}/companies`);
+  const company = page.locator('details#new-company');
+  await company.locator('summary').click();
+  const fields = {
+    name: 'Hanse Logistik GmbH',
+    industry: 'Logistik',
+    website: 'www.hanse-logistik.example',
+    phone: '+49 40 123456-0',
+    country: 'DE',
+    region: 'Hamburg',
+    postcode: '20457',
+    city: 'Hamburg',
+    value_amount: '12.500,00',
+  };
+  for (const [name, value] of Object.entries(fields)) {
+    await company.locator(`[name="${name}"]`).fill(value);
+  }
+  await company.locator('select[name="size_band"]').selectOption({ index: 2 });
+  await company
+    .locator('textarea[name="problems"]')
+    .fill('Lange Standzeiten im Hafen, Tourenplanung noch mit Tabellen.');
+  await company.locator('form button[type="submit"]').click();
+  await page.waitForURL((u) => /^\/companies\/[^/]+$/.test(u.pathname) && u.searchParams.has('created'));
+  const companyURL = `${baseURL}${new URL(page.url()).pathname}`;
+
+  const contact = page.locator('details#new-contact');
+  await contact.locator('summary').click();
+  await contact.locator('input[name="name"]').fill('Ole Hansen');
+  await contact.locator('input[name="job_title"]').fill('Leiter Disposition');
+  await contact.locator('input[name="email"]').fill('ole@hanse.example');
+  await contact.locator('input[name="phone"]').fill('+49 40 123456-12');
+  await contact.locator('form button[type="submit"]').click();
+  await page.waitForURL((u) => u.searchParams.has('contact_added'));
+
+  // Without the notice, scrolled down past the top bar so that the contacts
+  // are in view. The open "new contact" form below them makes the page tall
+  // enough for that.
+  await page.goto(companyURL);
+  await page.locator('table#company-contacts tbody tr').first().waitFor();
+  await page.locator('details#new-contact summary').click();
+  await page.evaluate(() => {
+    const top = document.querySelector('main').getBoundingClientRect().top + window.scrollY;
+    window.scrollTo(0, Math.ceil(top));
+  });
 }
 
 async function main() {
@@ -49,7 +103,20 @@ async function main() {
     await page.goto(`${baseURL}/teams`);
     await page.locator('table#teams tbody tr').first().waitFor();
     await shoot(page, 'teams.png');
+
+    await createCompanyWithContact(page, baseURL);
+    await shoot(page, 'company.png');
     await admin.close();
+
+    const ops = await browser.newContext({ viewport, locale: 'de-DE' });
+    const opsPage = await ops.newPage();
+    await signIn(opsPage, baseURL, DEMO.ops.email);
+    await opsPage.goto(`${baseURL}/pipelines`);
+    await opsPage.locator('section.pipeline-card h2 a', { hasText: 'Neukundengewinnung' }).click();
+    await opsPage.waitForURL((u) => /^\/pipelines\/[^/]+$/.test(u.pathname));
+    await opsPage.locator('ol#stages > li[data-id]').last().waitFor();
+    await shoot(opsPage, 'pipeline.png');
+    await ops.close();
   } finally {
     await browser.close();
     await server.stop();

@@ -29,7 +29,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const DEMO = {
   password: 'salesops-demo',
   admin: { email: 'admin@nordwind.example', name: 'Anna Admin' },
-  rep: { email: 'lena.fischer@nordwind.example' },
+  ops: { email: 'ops@nordwind.example', name: 'Olaf Berger' },
+  rep: { email: 'lena.fischer@nordwind.example', name: 'Lena Fischer' },
+  viewer: { email: 'claudia.richter@nordwind.example', name: 'Claudia Richter' },
 };
 
 const READY_TIMEOUT_MS = 60_000;

@@ -8,6 +8,8 @@ impl App {
         let org = self.ensure_org_row(name).await?;
         self.ensure_default_pipeline(org.id, org.default_locale)
             .await?;
+        self.ensure_default_activity_types(org.id, org.default_locale)
+            .await?;
         Ok(org)
     }
 

@@ -43,8 +43,8 @@ pub enum Resource {
     ApiToken,
     /// Companies and contacts: records with an owner.
     Account,
-    /// Pipelines and stages: organisation settings.
-    Pipeline,
+    /// Organisation settings: pipelines and stages, activity types and outcomes.
+    Settings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,10 +115,10 @@ pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Ta
         },
         (Account, Delete) => matches!(actor.role, Admin | Ops) || own,
         (Account, Administer) => matches!(actor.role, Admin | Ops | Manager),
-        // Pipelines are read by everybody (boards, report filters) and shaped
-        // by ops and admins.
-        (Pipeline, Read) => true,
-        (Pipeline, Create | Update | Delete | Administer) => matches!(actor.role, Admin | Ops),
+        // Settings are read by everybody (boards, forms, report filters) and
+        // shaped by ops and admins.
+        (Settings, Read) => true,
+        (Settings, Create | Update | Delete | Administer) => matches!(actor.role, Admin | Ops),
     }
 }
 

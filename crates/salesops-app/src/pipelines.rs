@@ -217,13 +217,13 @@ impl App {
     }
 
     pub async fn list_pipelines(&self, actor: &Actor) -> Result<Vec<PipelineView>> {
-        require(actor, Resource::Pipeline, Action::Read, None)?;
+        require(actor, Resource::Settings, Action::Read, None)?;
         let list = pipelines::list_pipelines(&mut self.conn(), actor.org_id).await?;
         self.pipeline_views(actor.org_id, list).await
     }
 
     pub async fn get_pipeline(&self, actor: &Actor, id: PipelineId) -> Result<PipelineView> {
-        require(actor, Resource::Pipeline, Action::Read, None)?;
+        require(actor, Resource::Settings, Action::Read, None)?;
         let p = pipelines::get_pipeline(&mut self.conn(), actor.org_id, id).await?;
         Ok(self.pipeline_views(actor.org_id, vec![p]).await?.remove(0))
     }
@@ -235,7 +235,7 @@ impl App {
         input: PipelineInput,
         stages: Vec<StageInput>,
     ) -> Result<PipelineView> {
-        require(actor, Resource::Pipeline, Action::Create, None)?;
+        require(actor, Resource::Settings, Action::Create, None)?;
         let mut errs = Invalid::default();
         let name = match &input.name {
             Some(n) => errs.check("name", parse_name(n, 100)),
@@ -317,7 +317,7 @@ impl App {
         if_match: Option<i64>,
         input: PipelineInput,
     ) -> Result<PipelineView> {
-        require(actor, Resource::Pipeline, Action::Update, None)?;
+        require(actor, Resource::Settings, Action::Update, None)?;
         let mut errs = Invalid::default();
         let mut ch: Vec<(&'static str, SimpleExpr)> = vec![];
         if let Some(n) = &input.name
@@ -366,7 +366,7 @@ impl App {
         id: PipelineId,
         if_match: Option<i64>,
     ) -> Result<()> {
-        require(actor, Resource::Pipeline, Action::Delete, None)?;
+        require(actor, Resource::Settings, Action::Delete, None)?;
         let mut tx = self.db.begin().await?;
         let p = pipelines::get_pipeline(&mut tx, actor.org_id, id).await?;
         if if_match.is_some_and(|v| v != p.version) {
@@ -390,7 +390,7 @@ impl App {
         input: StageInput,
         position: Option<i32>,
     ) -> Result<PipelineView> {
-        require(actor, Resource::Pipeline, Action::Update, None)?;
+        require(actor, Resource::Settings, Action::Update, None)?;
         let mut errs = Invalid::default();
         if input.name.is_none() {
             errs.push("name", "is required");
@@ -446,7 +446,7 @@ impl App {
         if_match: Option<i64>,
         input: StageInput,
     ) -> Result<Stage> {
-        require(actor, Resource::Pipeline, Action::Update, None)?;
+        require(actor, Resource::Settings, Action::Update, None)?;
         if pipelines::get_stage(&mut self.conn(), actor.org_id, stage)
             .await?
             .pipeline_id
@@ -472,7 +472,7 @@ impl App {
         stage: StageId,
         if_match: Option<i64>,
     ) -> Result<PipelineView> {
-        require(actor, Resource::Pipeline, Action::Delete, None)?;
+        require(actor, Resource::Settings, Action::Delete, None)?;
         let at = now();
         let mut tx = self.db.begin().await?;
         let s = pipelines::get_stage(&mut tx, actor.org_id, stage).await?;
@@ -510,7 +510,7 @@ impl App {
         if_match: Option<i64>,
         order: Vec<StageId>,
     ) -> Result<PipelineView> {
-        require(actor, Resource::Pipeline, Action::Update, None)?;
+        require(actor, Resource::Settings, Action::Update, None)?;
         let at = now();
         let mut tx = self.db.begin().await?;
         let p = pipelines::get_pipeline(&mut tx, actor.org_id, pipeline).await?;

@@ -46,7 +46,16 @@ macro_rules! id_type {
 }
 
 id_type!(
-    OrgId, UserId, TeamId, ApiTokenId, CompanyId, ContactId, PipelineId, StageId
+    OrgId,
+    UserId,
+    TeamId,
+    ApiTokenId,
+    CompanyId,
+    ContactId,
+    PipelineId,
+    StageId,
+    ActivityTypeId,
+    OutcomeId
 );
 
 #[cfg(test)]

@@ -84,6 +84,19 @@ string_enum!(
 );
 
 string_enum!(
+    /// What an activity type is, for reports (calls, e-mails, meetings, ...).
+    ActivityKind {
+        Call = "call",
+        Email = "email",
+        EmailReceived = "email_received",
+        Meeting = "meeting",
+        Proposal = "proposal",
+        Task = "task",
+        Other = "other",
+    }
+);
+
+string_enum!(
     /// The two languages the UI speaks.
     Locale {
         De = "de",

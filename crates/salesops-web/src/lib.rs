@@ -106,6 +106,25 @@ pub fn router(state: AppState) -> Router {
             "/pipelines/{id}/stages/{stage_id}",
             axum::routing::patch(api::pipelines::update_stage).delete(api::pipelines::delete_stage),
         )
+        .route(
+            "/activity-types",
+            get(api::activity_types::list).post(api::activity_types::create),
+        )
+        .route(
+            "/activity-types/{id}",
+            get(api::activity_types::get)
+                .patch(api::activity_types::update)
+                .delete(api::activity_types::delete),
+        )
+        .route(
+            "/activity-types/{id}/outcomes",
+            post(api::activity_types::add_outcome),
+        )
+        .route(
+            "/activity-types/{id}/outcomes/{outcome_id}",
+            axum::routing::patch(api::activity_types::update_outcome)
+                .delete(api::activity_types::delete_outcome),
+        )
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

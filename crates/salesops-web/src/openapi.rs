@@ -4,7 +4,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
+    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages, activity types and outcomes. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
     paths(
         api::auth::login, api::auth::logout, api::auth::me,
         api::users::list, api::users::create, api::users::get, api::users::update, api::users::deactivate,
@@ -14,11 +14,13 @@ use utoipa::OpenApi;
         api::crm::list_contacts, api::crm::create_contact, api::crm::get_contact, api::crm::update_contact, api::crm::delete_contact,
         api::pipelines::list, api::pipelines::create, api::pipelines::get, api::pipelines::update, api::pipelines::delete,
         api::pipelines::add_stage, api::pipelines::update_stage, api::pipelines::delete_stage, api::pipelines::reorder,
+        api::activity_types::list, api::activity_types::create, api::activity_types::get, api::activity_types::update, api::activity_types::delete,
+        api::activity_types::add_outcome, api::activity_types::update_outcome, api::activity_types::delete_outcome,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"))
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"))
 )]
 pub struct ApiDoc;
 

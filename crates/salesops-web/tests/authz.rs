@@ -205,6 +205,11 @@ async fn every_role_against_every_endpoint() {
                 ),
                 (Case { name: "GET /contacts", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/contacts")),
                 (Case { name: "GET /pipelines", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/pipelines")),
+                (Case { name: "GET /activity-types", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/activity-types")),
+                (
+                    Case { name: "POST /activity-types", expect: [201, 201, 403, 403, 403] },
+                    Req::new(Method::POST, "/api/v1/activity-types").json(json!({"name": format!("Type of {role}"), "kind": "task"})),
+                ),
                 (
                     Case { name: "POST /pipelines", expect: [201, 201, 403, 403, 403] },
                     Req::new(Method::POST, "/api/v1/pipelines").json(json!({"name": format!("Pipeline of {role}")})),
