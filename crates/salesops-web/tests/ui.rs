@@ -669,3 +669,120 @@ async fn ops_shape_pipelines_on_the_page_and_reps_read_them() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn ops_manage_activity_types_on_their_page() {
+    for t in TestApp::all().await {
+        t.user("ops@test.example", "ops").await;
+        let ops = ui_login(&t, "ops@test.example", PASSWORD).await;
+        let page = t.raw(get("/activity-types", &ops, "de")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", t.backend);
+        let html = page.text();
+        assert!(
+            html.contains("nicht erreicht") && html.contains("id=\"new-type\""),
+            "{html}"
+        );
+        let csrf = hidden(&page, "csrf");
+        let r = t
+            .raw(post(
+                "/activity-types",
+                &ops,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Qualifizierungsanruf"),
+                    ("kind", "call"),
+                    ("icon", "phone"),
+                    ("colour", "#112233"),
+                    ("counts_as_selling", "on"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let types = t
+            .app
+            .list_activity_types(&t.actor(t.admin).await, false)
+            .await
+            .unwrap();
+        let q = types
+            .iter()
+            .find(|v| v.activity_type.name == "Qualifizierungsanruf")
+            .unwrap();
+        let id = q.activity_type.id;
+        for name in ["Top Fit", "Good Fit", "Bad Fit"] {
+            let positive: &[(&str, &str)] = if name == "Bad Fit" {
+                &[]
+            } else {
+                &[("positive", "on")]
+            };
+            let mut form = vec![
+                ("csrf", csrf.as_str()),
+                ("name", name),
+                ("colour", "#2f9e5a"),
+            ];
+            form.extend_from_slice(positive);
+            let r = t
+                .raw(post(&format!("/activity-types/{id}/outcomes"), &ops, &form))
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        }
+        let v = t
+            .app
+            .get_activity_type(&t.actor(t.admin).await, id)
+            .await
+            .unwrap();
+        let got: Vec<(String, bool)> = v
+            .outcomes
+            .iter()
+            .map(|o| (o.name.clone(), o.positive))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Top Fit".into(), true),
+                ("Good Fit".into(), true),
+                ("Bad Fit".into(), false)
+            ]
+        );
+        // Archive the type: it leaves the page until archived ones are shown.
+        let r = t
+            .raw(post(
+                &format!("/activity-types/{id}"),
+                &ops,
+                &[
+                    ("csrf", &csrf),
+                    ("version", &v.activity_type.version.to_string()),
+                    ("archive", "1"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert!(
+            !t.raw(get("/activity-types", &ops, "de"))
+                .await
+                .text()
+                .contains("Qualifizierungsanruf")
+        );
+        assert!(
+            t.raw(get("/activity-types?archived=1", &ops, "de"))
+                .await
+                .text()
+                .contains("Qualifizierungsanruf")
+        );
+        // A bad name comes back with its message.
+        let r = t
+            .raw(post(
+                "/activity-types",
+                &ops,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Anruf"),
+                    ("kind", "call"),
+                    ("icon", "phone"),
+                    ("colour", "#112233"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("the name is already used"));
+    }
+}

@@ -1,6 +1,7 @@
 //! The browser UI: server-rendered pages (askama), forms with CSRF tokens,
 //! German and English.
 
+mod activity_types;
 mod crm;
 mod pages;
 mod people;
@@ -71,6 +72,19 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route(
             "/pipelines/{id}/stages/{stage}/move",
             post(pipelines::move_stage),
+        )
+        .route(
+            "/activity-types",
+            get(activity_types::list).post(activity_types::create),
+        )
+        .route("/activity-types/{id}", post(activity_types::update))
+        .route(
+            "/activity-types/{id}/outcomes",
+            post(activity_types::add_outcome),
+        )
+        .route(
+            "/activity-types/{id}/outcomes/{outcome}",
+            post(activity_types::update_outcome),
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
