@@ -14,9 +14,10 @@ const FILE_TIMEOUT_MS = 120_000;
 const TEST_TIMEOUT_MS = 60_000;
 const EXPECT_TIMEOUT_MS = 10_000;
 
-const NAV_DE = ['Start', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku'];
-const NAV_EN = ['Home', 'People', 'Teams', 'API tokens', 'Settings', 'API docs'];
-const NAV_HREFS = ['/home', '/people', '/teams', '/tokens', '/settings', '/api/docs'];
+// The navigation of an admin (viewers have no companies and contacts).
+const NAV_DE = ['Start', 'Firmen', 'Kontakte', 'Pipelines', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku'];
+const NAV_EN = ['Home', 'Companies', 'Contacts', 'Pipelines', 'People', 'Teams', 'API tokens', 'Settings', 'API docs'];
+const NAV_HREFS = ['/home', '/companies', '/contacts', '/pipelines', '/people', '/teams', '/tokens', '/settings', '/api/docs'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -330,7 +330,14 @@ impl App {
                 "the company still has contacts; delete or move them first".into(),
             ));
         }
-        crm::delete_company(&mut tx, actor.org_id, id).await?;
+        crm::delete_company(&mut tx, actor.org_id, id)
+            .await
+            .map_err(|e| match e {
+                StoreError::Reference(_) => {
+                    AppError::Conflict("the company has leads; delete or move them first".into())
+                }
+                other => other.into(),
+            })?;
         tx.commit().await?;
         Ok(())
     }
@@ -488,7 +495,14 @@ impl App {
         if if_match.is_some_and(|v| v != current.version) {
             return Err(AppError::Stale);
         }
-        crm::delete_contact(&mut self.conn(), actor.org_id, id).await?;
+        crm::delete_contact(&mut self.conn(), actor.org_id, id)
+            .await
+            .map_err(|e| match e {
+                StoreError::Reference(_) => {
+                    AppError::Conflict("the contact is on leads; remove it from them first".into())
+                }
+                other => other.into(),
+            })?;
         Ok(())
     }
 }

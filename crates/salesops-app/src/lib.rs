@@ -5,6 +5,7 @@ pub mod activity_types;
 pub mod auth;
 pub mod crm;
 mod error;
+pub mod leads;
 pub mod orgs;
 pub mod permissions;
 pub mod pipelines;

@@ -43,6 +43,8 @@ pub enum Resource {
     ApiToken,
     /// Companies and contacts: records with an owner.
     Account,
+    /// Leads: records with an owner, seen like accounts.
+    Lead,
     /// Organisation settings: pipelines and stages, activity types and outcomes.
     Settings,
 }
@@ -101,20 +103,20 @@ pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Ta
         // reps see their own, their teams' and unowned ones; viewers read
         // reports only. Owners and their managers edit; reps may take an
         // unowned record; only ops, admins and managers hand records to others.
-        (Account, Read) => match actor.role {
+        (Account | Lead, Read) => match actor.role {
             Admin | Ops => true,
             Manager | Rep => target.is_none_or(|t| t.owner.is_none()) || own || shares_team,
             Viewer => false,
         },
-        (Account, Create) => actor.role != Viewer,
-        (Account, Update) => match actor.role {
+        (Account | Lead, Create) => actor.role != Viewer,
+        (Account | Lead, Update) => match actor.role {
             Admin | Ops => true,
             Manager => target.is_none_or(|t| t.owner.is_none()) || own || shares_team,
             Rep => target.is_none_or(|t| t.owner.is_none()) || own,
             Viewer => false,
         },
-        (Account, Delete) => matches!(actor.role, Admin | Ops) || own,
-        (Account, Administer) => matches!(actor.role, Admin | Ops | Manager),
+        (Account | Lead, Delete) => matches!(actor.role, Admin | Ops) || own,
+        (Account | Lead, Administer) => matches!(actor.role, Admin | Ops | Manager),
         // Settings are read by everybody (boards, forms, report filters) and
         // shaped by ops and admins.
         (Settings, Read) => true,

@@ -377,7 +377,9 @@ impl App {
                 "the default pipeline cannot be deleted; make another one the default first".into(),
             ));
         }
-        pipelines::delete_pipeline(&mut tx, actor.org_id, id).await?;
+        pipelines::delete_pipeline(&mut tx, actor.org_id, id)
+            .await
+            .map_err(|e| holds_leads(e, "the pipeline holds leads; move or delete them first"))?;
         tx.commit().await?;
         Ok(())
     }
@@ -482,7 +484,11 @@ impl App {
         if if_match.is_some_and(|v| v != s.version) {
             return Err(AppError::Stale);
         }
-        pipelines::delete_stage(&mut tx, actor.org_id, stage).await?;
+        pipelines::delete_stage(&mut tx, actor.org_id, stage)
+            .await
+            .map_err(|e| {
+                holds_leads(e, "the stage holds leads; move them to another stage first")
+            })?;
         for other in pipelines::list_stages(&mut tx, actor.org_id, Some(&[s.pipeline_id])).await? {
             if other.position > s.position {
                 pipelines::update_stage(
@@ -568,6 +574,13 @@ fn name_taken(e: StoreError) -> AppError {
         StoreError::Conflict(_) => {
             AppError::Invalid(Invalid::one("name", "is already used by another pipeline"))
         }
+        other => other.into(),
+    }
+}
+
+fn holds_leads(e: StoreError, message: &str) -> AppError {
+    match e {
+        StoreError::Reference(_) => AppError::Conflict(message.into()),
         other => other.into(),
     }
 }

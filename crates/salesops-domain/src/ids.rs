@@ -55,7 +55,9 @@ id_type!(
     PipelineId,
     StageId,
     ActivityTypeId,
-    OutcomeId
+    OutcomeId,
+    LeadId,
+    HistoryId
 );
 
 #[cfg(test)]

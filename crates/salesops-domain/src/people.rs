@@ -97,6 +97,40 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where a lead stands.
+    LeadStatus {
+        Open = "open",
+        Won = "won",
+        Lost = "lost",
+        Cancelled = "cancelled",
+    }
+);
+
+string_enum!(
+    /// How a rep rates a lead for the forecast.
+    ForecastCategory {
+        Pipeline = "pipeline",
+        BestCase = "best_case",
+        Commit = "commit",
+        Closed = "closed",
+        Omitted = "omitted",
+    }
+);
+
+string_enum!(
+    /// Where a lead came from.
+    LeadSource {
+        Marketing = "marketing",
+        Sales = "sales",
+        Partner = "partner",
+        Referral = "referral",
+        Event = "event",
+        Inbound = "inbound",
+        Other = "other",
+    }
+);
+
+string_enum!(
     /// The two languages the UI speaks.
     Locale {
         De = "de",

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod crm;
 mod db;
 pub mod idempotency;
+pub mod leads;
 pub mod orgs;
 pub mod pipelines;
 pub mod teams;

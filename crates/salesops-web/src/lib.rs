@@ -125,6 +125,20 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(api::activity_types::update_outcome)
                 .delete(api::activity_types::delete_outcome),
         )
+        .route("/leads", get(api::leads::list).post(api::leads::create))
+        .route(
+            "/leads/{id}",
+            get(api::leads::get)
+                .patch(api::leads::update)
+                .delete(api::leads::delete),
+        )
+        .route("/leads/{id}/move", post(api::leads::move_lead))
+        .route("/leads/{id}/win", post(api::leads::win))
+        .route("/leads/{id}/lose", post(api::leads::lose))
+        .route("/leads/{id}/cancel", post(api::leads::cancel))
+        .route("/leads/{id}/reopen", post(api::leads::reopen))
+        .route("/leads/{id}/history", get(api::leads::history))
+        .route("/pipelines/{id}/board", get(api::leads::board))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

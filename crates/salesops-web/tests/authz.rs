@@ -206,6 +206,30 @@ async fn every_role_against_every_endpoint() {
                 (Case { name: "GET /contacts", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/contacts")),
                 (Case { name: "GET /pipelines", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/pipelines")),
                 (Case { name: "GET /activity-types", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/activity-types")),
+                (Case { name: "GET /leads", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/leads")),
+                (
+                    Case { name: "POST /leads", expect: [201, 201, 201, 201, 403] },
+                    Req::new(Method::POST, "/api/v1/leads").json(json!({"title": format!("Lead of {role}")})),
+                ),
+                (
+                    Case { name: "POST /leads/{other team's}/win", expect: [200, 200, 404, 404, 404] },
+                    {
+                        let a = t.actor(t.admin).await;
+                        let input = salesops_app::leads::LeadInput { title: Some(format!("Won by {role}?")), owner_id: Some(Some(w.outsider)), ..Default::default() };
+                        let id = t.app.create_lead(&a, input).await.unwrap().id;
+                        Req::new(Method::POST, format!("/api/v1/leads/{id}/win"))
+                    },
+                ),
+                (
+                    Case { name: "POST /leads/{same team's}/move", expect: [200, 200, 200, 403, 404] },
+                    {
+                        let a = t.actor(t.admin).await;
+                        let input = salesops_app::leads::LeadInput { title: Some(format!("Moved by {role}?")), owner_id: Some(Some(w.colleague)), ..Default::default() };
+                        let lead = t.app.create_lead(&a, input).await.unwrap();
+                        let p = t.app.get_pipeline(&a, lead.pipeline_id).await.unwrap();
+                        Req::new(Method::POST, format!("/api/v1/leads/{}/move", lead.id)).json(json!({"stage_id": p.stages[1].id}))
+                    },
+                ),
                 (
                     Case { name: "POST /activity-types", expect: [201, 201, 403, 403, 403] },
                     Req::new(Method::POST, "/api/v1/activity-types").json(json!({"name": format!("Type of {role}"), "kind": "task"})),

@@ -3,6 +3,7 @@
 pub mod activity_types;
 pub mod auth;
 pub mod crm;
+pub mod leads;
 pub mod pipelines;
 pub mod teams;
 pub mod tokens;
