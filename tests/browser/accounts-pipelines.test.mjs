@@ -292,7 +292,7 @@ describe('pipelines and accounts in the browser', { timeout: FILE_TIMEOUT_MS }, 
       const form = page.locator('form#company-form');
       await expectValue(form.locator('input[name="name"]'), company);
       await expectValue(form.locator('input[name="city"]'), 'Hamburg');
-      await expectValue(form.locator('input[name="value_amount"]'), '12500.00');
+      await expectValue(form.locator('input[name="value_amount"]'), '12500,00');
       await expectValue(form.locator('input[name="value_currency"]'), 'EUR');
       assert.equal(await page.locator('table#company-contacts').count(), 0, 'no contacts yet');
 

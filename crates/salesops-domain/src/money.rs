@@ -129,6 +129,30 @@ impl Money {
         self.to_decimal().to_string()
     }
 
+    /// The amount as people read it: German "12.500,00", English "12,500.00"
+    /// (with `grouping`), or "12500,00" / "12500.00" for form fields.
+    pub fn amount_localized(&self, german: bool, grouping: bool) -> String {
+        let plain = self.amount_string();
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(d) => ("-", d),
+            None => ("", plain.as_str()),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let (group, point) = if german { ('.', ',') } else { (',', '.') };
+        let mut grouped = String::new();
+        for (i, ch) in int.chars().enumerate() {
+            if grouping && i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(group);
+            }
+            grouped.push(ch);
+        }
+        if frac.is_empty() {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}{point}{frac}")
+        }
+    }
+
     pub fn is_negative(&self) -> bool {
         self.minor < 0
     }
@@ -237,6 +261,26 @@ mod tests {
             Money::new(1, eur())
                 .checked_add(&Money::new(1, Currency::parse("USD").unwrap()))
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn amounts_are_written_the_way_each_language_reads_them() {
+        let m = Money::new(125_000_050, eur());
+        assert_eq!(m.amount_localized(true, true), "1.250.000,50");
+        assert_eq!(m.amount_localized(false, true), "1,250,000.50");
+        assert_eq!(m.amount_localized(true, false), "1250000,50");
+        assert_eq!(Money::new(-99, eur()).amount_localized(true, true), "-0,99");
+        let yen = Money::new(1234567, Currency::parse("JPY").unwrap());
+        assert_eq!(yen.amount_localized(true, true), "1.234.567");
+        // What a German form shows, it reads back.
+        assert_eq!(
+            Money::parse_localized(&m.amount_localized(true, false), eur()).unwrap(),
+            m
+        );
+        assert_eq!(
+            Money::parse_localized(&m.amount_localized(true, true), eur()).unwrap(),
+            m
         );
     }
 

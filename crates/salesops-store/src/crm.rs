@@ -126,6 +126,8 @@ pub struct Filter {
     pub q: Option<String>,
     /// Contacts only: of this company.
     pub company: Option<CompanyId>,
+    /// Only these records (by id).
+    pub ids: Option<Vec<Uuid>>,
 }
 
 pub async fn list_companies(
@@ -144,6 +146,9 @@ pub async fn list_companies(
     }
     if let Some(o) = f.owner {
         q.and_where(Expr::col("owner_id").eq(o.0));
+    }
+    if let Some(ids) = &f.ids {
+        q.and_where(Expr::col("id").is_in(ids.clone()));
     }
     if let Some(text) = &f.q {
         q.and_where(Expr::col("search_text").like(like_pattern(text)));
@@ -274,6 +279,9 @@ pub async fn list_contacts(
     }
     if let Some(co) = f.company {
         q.and_where(Expr::col("company_id").eq(co.0));
+    }
+    if let Some(ids) = &f.ids {
+        q.and_where(Expr::col("id").is_in(ids.clone()));
     }
     if let Some(text) = &f.q {
         let p = like_pattern(text);

@@ -8,14 +8,32 @@
     return m ? m.getAttribute("content") : "";
   }
 
+  function order(list) {
+    return Array.prototype.map.call(list.querySelectorAll("li[data-id]"), function (li) {
+      return li.dataset.id;
+    });
+  }
+
+  // Puts the items back in the given order (a cancelled drag).
+  function restore(list, ids) {
+    ids.forEach(function (id) {
+      var li = list.querySelector('li[data-id="' + id + '"]');
+      if (li) list.appendChild(li);
+    });
+  }
+
   function enableReorder(list) {
     var dragged = null;
+    var before = null;
+    var dropped = false;
     var errorBox = document.getElementById("reorder-error");
 
     list.addEventListener("dragstart", function (e) {
       var item = e.target.closest("li[data-id]");
       if (!item) return;
       dragged = item;
+      before = order(list);
+      dropped = false;
       item.classList.add("dragging");
       e.dataTransfer.effectAllowed = "move";
       e.dataTransfer.setData("text/plain", item.dataset.id);
@@ -31,13 +49,22 @@
       list.insertBefore(dragged, after ? over.nextSibling : over);
     });
 
+    list.addEventListener("drop", function (e) {
+      if (!dragged) return;
+      e.preventDefault();
+      dropped = true;
+    });
+
     list.addEventListener("dragend", function () {
       if (!dragged) return;
       dragged.classList.remove("dragging");
       dragged = null;
-      var ids = Array.prototype.map.call(list.querySelectorAll("li[data-id]"), function (li) {
-        return li.dataset.id;
-      });
+      var ids = order(list);
+      if (!dropped) {
+        restore(list, before);
+        return;
+      }
+      if (ids.join() === before.join()) return;
       fetch(list.dataset.reorder, {
         method: "POST",
         credentials: "same-origin",
@@ -69,7 +96,78 @@
     });
   }
 
+  // The pipeline board: drop a card on another column to move the lead.
+  function enableBoard(board) {
+    var card = null;
+    var errorBox = document.getElementById("board-error");
+
+    board.addEventListener("dragstart", function (e) {
+      var c = e.target.closest(".lead-card");
+      if (!c) return;
+      card = c;
+      c.classList.add("dragging");
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", c.dataset.id);
+    });
+
+    board.addEventListener("dragover", function (e) {
+      if (!card) return;
+      var column = e.target.closest(".column");
+      if (!column) return;
+      e.preventDefault();
+      Array.prototype.forEach.call(board.querySelectorAll(".drop-target"), function (x) {
+        if (x !== column) x.classList.remove("drop-target");
+      });
+      column.classList.add("drop-target");
+    });
+
+    board.addEventListener("drop", function (e) {
+      if (!card) return;
+      var column = e.target.closest(".column");
+      e.preventDefault();
+      if (!column || column.contains(card)) return;
+      var moved = card;
+      fetch("/api/v1/leads/" + moved.dataset.id + "/move", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "X-CSRF-Token": csrfToken(),
+          "If-Match": '"' + moved.dataset.version + '"'
+        },
+        body: JSON.stringify({ stage_id: column.dataset.stage })
+      }).then(function (resp) {
+        if (resp.ok) {
+          var url = new URL(window.location.href);
+          url.searchParams.set("moved", "1");
+          window.location.assign(url.toString());
+          return;
+        }
+        return resp.json().then(function (problem) {
+          if (errorBox) {
+            errorBox.textContent = problem.detail || resp.statusText;
+            errorBox.hidden = false;
+          }
+        });
+      }).catch(function (err) {
+        if (errorBox) {
+          errorBox.textContent = String(err);
+          errorBox.hidden = false;
+        }
+      });
+    });
+
+    board.addEventListener("dragend", function () {
+      if (card) card.classList.remove("dragging");
+      card = null;
+      Array.prototype.forEach.call(board.querySelectorAll(".drop-target"), function (x) {
+        x.classList.remove("drop-target");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-reorder]"), enableReorder);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-board]"), enableBoard);
   });
 })();

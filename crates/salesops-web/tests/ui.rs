@@ -408,7 +408,7 @@ async fn companies_and_contacts_through_the_pages() {
         let company = t.raw(get(&location, &cookie, "de")).await;
         let html = company.text();
         assert!(
-            html.contains("Firma angelegt.") && html.contains("value=\"25000.50\""),
+            html.contains("Firma angelegt.") && html.contains("value=\"25000,50\""),
             "{html}"
         );
         // A contact added on the company's page comes back to it.
@@ -784,5 +784,124 @@ async fn ops_manage_activity_types_on_their_page() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().contains("the name is already used"));
+    }
+}
+
+#[tokio::test]
+async fn a_lead_is_created_moved_won_and_shown_on_the_board() {
+    for t in TestApp::all().await {
+        t.user("rep@test.example", "rep").await;
+        let rep = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let page = t.raw(get("/leads", &rep, "de")).await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "{}: {}",
+            t.backend,
+            page.text()
+        );
+        let csrf = hidden(&page, "csrf");
+        let r = t
+            .raw(post(
+                "/leads",
+                &rep,
+                &[
+                    ("csrf", &csrf),
+                    ("title", "Drehbank für Nord"),
+                    ("amount", "12.500,00"),
+                    ("currency", "EUR"),
+                    ("source", "sales"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let path = r
+            .header("location")
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let lead = t.raw(get(&path, &rep, "de")).await;
+        let html = lead.text();
+        assert!(
+            html.contains("12.500,00 EUR") && html.contains("Angelegt in Akquise"),
+            "{html}"
+        );
+        // Move with the form (no JavaScript), then win.
+        let version = hidden(&lead, "version");
+        let pipelines = t.app.list_pipelines(&t.actor(t.admin).await).await.unwrap();
+        let stage = pipelines[0].stages[2].id.to_string();
+        let r = t
+            .raw(post(
+                &format!("{path}/move"),
+                &rep,
+                &[("csrf", &csrf), ("version", &version), ("stage_id", &stage)],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let lead = t.raw(get(&path, &rep, "de")).await;
+        assert!(
+            lead.text()
+                .contains("Von Akquise nach Nutzen demonstrieren verschoben"),
+            "{}",
+            lead.text()
+        );
+        // Losing needs a reason; the page says so.
+        let version = hidden(&lead, "version");
+        let r = t
+            .raw(post(
+                &format!("{path}/lose"),
+                &rep,
+                &[("csrf", &csrf), ("version", &version), ("reason", " ")],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("must not be empty"));
+        // The board shows the lead in its column with count and amount.
+        let board = t.raw(get("/board", &rep, "de")).await;
+        let b = board.text();
+        assert!(
+            b.contains("Drehbank für Nord")
+                && b.contains("12.500,00 EUR")
+                && b.contains("1 Lead")
+                && b.contains("data-board"),
+            "{b}"
+        );
+        let r = t
+            .raw(post(
+                &format!("{path}/win"),
+                &rep,
+                &[("csrf", &csrf), ("version", &version)],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let lead = t.raw(get(&format!("{path}?won=1"), &rep, "de")).await;
+        assert!(
+            lead.text().contains("Lead gewonnen.")
+                && lead.text().contains("gewonnen in Nutzen demonstrieren"),
+            "{}",
+            lead.text()
+        );
+        assert!(
+            !t.raw(get("/board", &rep, "de"))
+                .await
+                .text()
+                .contains("Drehbank für Nord"),
+            "won leads leave the board"
+        );
+        // Winning again from a stale page is refused readably.
+        let r = t
+            .raw(post(
+                &format!("{path}/win"),
+                &rep,
+                &[("csrf", &csrf), ("version", &version)],
+            ))
+            .await;
+        assert!(
+            r.status == StatusCode::PRECONDITION_FAILED || r.status == StatusCode::CONFLICT,
+            "{}",
+            r.status
+        );
     }
 }

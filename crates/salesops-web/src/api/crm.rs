@@ -159,6 +159,7 @@ impl ListQuery {
             owner,
             q: self.q.clone().filter(|q| !q.trim().is_empty()),
             company,
+            ids: None,
         })
     }
 }

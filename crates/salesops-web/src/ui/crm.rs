@@ -111,7 +111,7 @@ pub struct CompanyForm {
 }
 
 impl CompanyForm {
-    fn of(c: &Company) -> CompanyForm {
+    fn of(c: &Company, german: bool) -> CompanyForm {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let value = company_value(c);
         CompanyForm {
@@ -126,7 +126,9 @@ impl CompanyForm {
             website: o(&c.website),
             phone: o(&c.phone),
             problems: o(&c.problems),
-            value_amount: value.map(|v| v.amount_string()).unwrap_or_default(),
+            value_amount: value
+                .map(|v| v.amount_localized(german, false))
+                .unwrap_or_default(),
             value_currency: value
                 .map(|v| v.currency.code().to_string())
                 .unwrap_or_else(|| "EUR".into()),
@@ -284,7 +286,7 @@ async fn companies_page(
                 .owner_id
                 .and_then(|o| names.get(&o).cloned())
                 .unwrap_or_default(),
-            value: company_value(c).map(|m| m.to_string()).unwrap_or_default(),
+            value: company_value(c).map(|m| ctx.money(&m)).unwrap_or_default(),
         })
         .collect();
     let next = page.next_cursor.map(|c| {
@@ -432,7 +434,9 @@ async fn company_page(
                 salesops_app::MAX_LIMIT,
             )
             .await?;
-        let form = v.typed.unwrap_or_else(|| CompanyForm::of(&c));
+        let form = v
+            .typed
+            .unwrap_or_else(|| CompanyForm::of(&c, a.locale == salesops_domain::Locale::De));
         let owners = owner_choices(s, session, &form.owner_id).await?;
         let editable = s.app.may_update_account(a, c.owner_id).await?;
         Ok::<_, AppError>((c, contacts, form, owners, editable))

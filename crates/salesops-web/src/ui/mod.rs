@@ -3,6 +3,7 @@
 
 mod activity_types;
 mod crm;
+mod leads;
 mod pages;
 mod people;
 mod pipelines;
@@ -86,6 +87,10 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             "/activity-types/{id}/outcomes/{outcome}",
             post(activity_types::update_outcome),
         )
+        .route("/board", get(leads::board))
+        .route("/leads", get(leads::list).post(leads::create))
+        .route("/leads/{id}", get(leads::show).post(leads::update))
+        .route("/leads/{id}/{action}", post(leads::act))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
@@ -141,6 +146,15 @@ impl PageCtx {
         )
     }
 
+    /// An amount with its currency, written the way the reader's language does.
+    pub fn money(&self, m: &salesops_domain::Money) -> String {
+        format!(
+            "{} {}",
+            m.amount_localized(self.lang == Locale::De, true),
+            m.currency
+        )
+    }
+
     pub fn role(&self, r: &Role) -> String {
         self.t(&format!("role-{}", r.as_str()))
     }
@@ -176,6 +190,11 @@ impl PageCtx {
             .as_ref()
             .is_some_and(|m| matches!(m.role, Role::Admin | Role::Ops))
     }
+}
+
+/// A count in words ("3 leads"), by a Fluent message with a `count` argument.
+pub fn i18n_count(ctx: &PageCtx, key: &str, n: i64) -> String {
+    i18n::t_args(ctx.lang, key, &[("count", FluentValue::from(n))])
 }
 
 /// The language of a request: the signed-in user's setting, else the
