@@ -333,9 +333,9 @@ impl App {
         crm::delete_company(&mut tx, actor.org_id, id)
             .await
             .map_err(|e| match e {
-                StoreError::Reference(_) => {
-                    AppError::Conflict("the company has leads; delete or move them first".into())
-                }
+                StoreError::Reference(_) => AppError::Conflict(
+                    "the company still has leads or activities; delete or move them first".into(),
+                ),
                 other => other.into(),
             })?;
         tx.commit().await?;
@@ -498,9 +498,9 @@ impl App {
         crm::delete_contact(&mut self.conn(), actor.org_id, id)
             .await
             .map_err(|e| match e {
-                StoreError::Reference(_) => {
-                    AppError::Conflict("the contact is on leads; remove it from them first".into())
-                }
+                StoreError::Reference(_) => AppError::Conflict(
+                    "the contact still has leads or activities; remove them first".into(),
+                ),
                 other => other.into(),
             })?;
         Ok(())

@@ -1,6 +1,7 @@
 //! Use cases over the store. Handlers, the command line and jobs call only
 //! this crate; it is the one place where permissions are enforced.
 
+pub mod activities;
 pub mod activity_types;
 pub mod auth;
 pub mod crm;

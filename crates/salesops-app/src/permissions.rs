@@ -45,6 +45,8 @@ pub enum Resource {
     Account,
     /// Leads: records with an owner, seen like accounts.
     Lead,
+    /// Activities: owned by the user who did them, seen like accounts.
+    Activity,
     /// Organisation settings: pipelines and stages, activity types and outcomes.
     Settings,
 }
@@ -103,20 +105,20 @@ pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Ta
         // reps see their own, their teams' and unowned ones; viewers read
         // reports only. Owners and their managers edit; reps may take an
         // unowned record; only ops, admins and managers hand records to others.
-        (Account | Lead, Read) => match actor.role {
+        (Account | Lead | Activity, Read) => match actor.role {
             Admin | Ops => true,
             Manager | Rep => target.is_none_or(|t| t.owner.is_none()) || own || shares_team,
             Viewer => false,
         },
-        (Account | Lead, Create) => actor.role != Viewer,
-        (Account | Lead, Update) => match actor.role {
+        (Account | Lead | Activity, Create) => actor.role != Viewer,
+        (Account | Lead | Activity, Update) => match actor.role {
             Admin | Ops => true,
             Manager => target.is_none_or(|t| t.owner.is_none()) || own || shares_team,
             Rep => target.is_none_or(|t| t.owner.is_none()) || own,
             Viewer => false,
         },
-        (Account | Lead, Delete) => matches!(actor.role, Admin | Ops) || own,
-        (Account | Lead, Administer) => matches!(actor.role, Admin | Ops | Manager),
+        (Account | Lead | Activity, Delete) => matches!(actor.role, Admin | Ops) || own,
+        (Account | Lead | Activity, Administer) => matches!(actor.role, Admin | Ops | Manager),
         // Settings are read by everybody (boards, forms, report filters) and
         // shaped by ops and admins.
         (Settings, Read) => true,

@@ -57,7 +57,8 @@ id_type!(
     ActivityTypeId,
     OutcomeId,
     LeadId,
-    HistoryId
+    HistoryId,
+    ActivityId
 );
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Every function takes the organisation it acts in and filters by it; no
 //! function returns another organisation's rows.
 
+pub mod activities;
 pub mod activity_types;
 pub mod auth;
 pub mod crm;

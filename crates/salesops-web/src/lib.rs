@@ -139,6 +139,17 @@ pub fn router(state: AppState) -> Router {
         .route("/leads/{id}/reopen", post(api::leads::reopen))
         .route("/leads/{id}/history", get(api::leads::history))
         .route("/pipelines/{id}/board", get(api::leads::board))
+        .route(
+            "/activities",
+            get(api::activities::list).post(api::activities::create),
+        )
+        .route(
+            "/activities/{id}",
+            get(api::activities::get)
+                .patch(api::activities::update)
+                .delete(api::activities::delete),
+        )
+        .route("/activities/{id}/complete", post(api::activities::complete))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

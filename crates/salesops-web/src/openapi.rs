@@ -4,7 +4,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages, activity types and outcomes, leads. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
+    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages, activity types and outcomes, leads, activities. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
     paths(
         api::auth::login, api::auth::logout, api::auth::me,
         api::users::list, api::users::create, api::users::get, api::users::update, api::users::deactivate,
@@ -19,11 +19,13 @@ use utoipa::OpenApi;
         api::leads::list, api::leads::create, api::leads::get, api::leads::update, api::leads::delete,
         api::leads::move_lead, api::leads::win, api::leads::lose, api::leads::cancel, api::leads::reopen,
         api::leads::history, api::leads::board,
+        api::activities::list, api::activities::create, api::activities::get, api::activities::update, api::activities::delete,
+        api::activities::complete,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"))
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"))
 )]
 pub struct ApiDoc;
 

@@ -207,6 +207,7 @@ async fn every_role_against_every_endpoint() {
                 (Case { name: "GET /pipelines", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/pipelines")),
                 (Case { name: "GET /activity-types", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/activity-types")),
                 (Case { name: "GET /leads", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/leads")),
+                (Case { name: "GET /activities", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/activities")),
                 (
                     Case { name: "POST /leads", expect: [201, 201, 201, 201, 403] },
                     Req::new(Method::POST, "/api/v1/leads").json(json!({"title": format!("Lead of {role}")})),

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod activities;
 pub mod activity_types;
 pub mod auth;
 pub mod crm;

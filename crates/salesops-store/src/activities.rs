@@ -1,0 +1,169 @@
+//! Activities logged or scheduled against leads, companies and contacts.
+
+use crate::db::{Conn, Result, Table, delete_by_id, get_by_id, update_versioned};
+use chrono::{DateTime, Utc};
+use salesops_domain::{ActivityId, ActivityTypeId, CompanyId, ContactId, LeadId, OrgId, UserId};
+use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Activity {
+    #[sqlx(try_from = "Uuid")]
+    pub org_id: OrgId,
+    #[sqlx(try_from = "Uuid")]
+    pub id: ActivityId,
+    #[sqlx(try_from = "Uuid")]
+    pub type_id: ActivityTypeId,
+    pub outcome_id: Option<Uuid>,
+    #[sqlx(try_from = "Uuid")]
+    pub user_id: UserId,
+    pub lead_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub done: bool,
+    pub happened_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub duration_minutes: Option<i32>,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+const COLS: [&str; 16] = [
+    "org_id",
+    "id",
+    "type_id",
+    "outcome_id",
+    "user_id",
+    "lead_id",
+    "company_id",
+    "contact_id",
+    "done",
+    "happened_at",
+    "due_at",
+    "duration_minutes",
+    "notes",
+    "created_at",
+    "updated_at",
+    "version",
+];
+const ACTIVITIES: Table = Table {
+    name: "activities",
+    cols: &COLS,
+};
+
+pub async fn insert(c: &mut impl Conn, a: &Activity) -> Result<()> {
+    let q = Query::insert()
+        .into_table("activities")
+        .columns(COLS)
+        .values_panic([
+            a.org_id.0.into(),
+            a.id.0.into(),
+            a.type_id.0.into(),
+            a.outcome_id.into(),
+            a.user_id.0.into(),
+            a.lead_id.into(),
+            a.company_id.into(),
+            a.contact_id.into(),
+            a.done.into(),
+            a.happened_at.into(),
+            a.due_at.into(),
+            a.duration_minutes.into(),
+            a.notes.clone().into(),
+            a.created_at.into(),
+            a.updated_at.into(),
+            a.version.into(),
+        ])
+        .to_owned();
+    c.exec(&q).await?;
+    Ok(())
+}
+
+pub async fn get(c: &mut impl Conn, org: OrgId, id: ActivityId) -> Result<Activity> {
+    get_by_id(c, &ACTIVITIES, org, id.0).await
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only activities of these users (None: everybody's).
+    pub users: Option<Vec<UserId>>,
+    pub user: Option<UserId>,
+    pub lead: Option<LeadId>,
+    pub company: Option<CompanyId>,
+    pub contact: Option<ContactId>,
+    pub done: Option<bool>,
+    /// Scheduled ones due before this time.
+    pub due_before: Option<DateTime<Utc>>,
+    /// Scheduled ones due at or after this time.
+    pub due_from: Option<DateTime<Utc>>,
+    /// Done ones that happened at or after this time.
+    pub happened_from: Option<DateTime<Utc>>,
+}
+
+/// Activities in the order they happened or are due (newest first when
+/// `newest_first`), at most `limit`.
+pub async fn list(
+    c: &mut impl Conn,
+    org: OrgId,
+    f: &Filter,
+    limit: u64,
+    newest_first: bool,
+) -> Result<Vec<Activity>> {
+    let mut q = Query::select();
+    q.columns(COLS)
+        .from("activities")
+        .and_where(Expr::col("org_id").eq(org.0));
+    if let Some(u) = &f.users {
+        q.and_where(Expr::col("user_id").is_in(u.iter().map(|x| x.0).collect::<Vec<_>>()));
+    }
+    if let Some(u) = f.user {
+        q.and_where(Expr::col("user_id").eq(u.0));
+    }
+    if let Some(l) = f.lead {
+        q.and_where(Expr::col("lead_id").eq(l.0));
+    }
+    if let Some(x) = f.company {
+        q.and_where(Expr::col("company_id").eq(x.0));
+    }
+    if let Some(x) = f.contact {
+        q.and_where(Expr::col("contact_id").eq(x.0));
+    }
+    if let Some(d) = f.done {
+        q.and_where(Expr::col("done").eq(d));
+    }
+    if let Some(t) = f.due_before {
+        q.and_where(Expr::col("due_at").lt(t));
+    }
+    if let Some(t) = f.due_from {
+        q.and_where(Expr::col("due_at").gte(t));
+    }
+    if let Some(t) = f.happened_from {
+        q.and_where(Expr::col("happened_at").gte(t));
+    }
+    let order = if newest_first {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    // Done ones by when they happened, scheduled ones by when they are due.
+    q.order_by_expr(Expr::cust("COALESCE(happened_at, due_at)"), order.clone())
+        .order_by("id", order)
+        .limit(limit);
+    c.all(&q).await
+}
+
+pub async fn update(
+    c: &mut impl Conn,
+    org: OrgId,
+    id: ActivityId,
+    expected: Option<i64>,
+    changes: Vec<(&'static str, SimpleExpr)>,
+    at: DateTime<Utc>,
+) -> Result<Activity> {
+    update_versioned(c, &ACTIVITIES, org, id.0, expected, changes, at).await
+}
+
+pub async fn delete(c: &mut impl Conn, org: OrgId, id: ActivityId) -> Result<()> {
+    delete_by_id(c, "activities", org, id.0).await
+}
