@@ -905,3 +905,138 @@ async fn a_lead_is_created_moved_won_and_shown_on_the_board() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_call_is_logged_in_two_clicks_and_work_is_scheduled() {
+    for t in TestApp::all().await {
+        let rep = t.user("rep@test.example", "rep").await;
+        let actor = t.actor(rep).await;
+        let lead = t
+            .app
+            .create_lead(
+                &actor,
+                salesops_app::leads::LeadInput {
+                    title: Some("Weber Fräse".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let cookie = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let page = t
+            .raw(get(&format!("/leads/{}", lead.id), &cookie, "de"))
+            .await;
+        let html = page.text();
+        assert!(
+            html.contains("Anruf — nicht erreicht") && html.contains("id=\"log-form\""),
+            "{}: {html}",
+            t.backend
+        );
+        let csrf = hidden(&page, "csrf");
+        let types = t.app.list_activity_types(&actor, false).await.unwrap();
+        let call = &types[0];
+        let unanswered = call
+            .outcomes
+            .iter()
+            .find(|o| o.name == "nicht erreicht")
+            .unwrap();
+        let choice = format!("{}:{}", call.activity_type.id, unanswered.id);
+        let r = t
+            .raw(post(
+                &format!("/leads/{}/activities", lead.id),
+                &cookie,
+                &[("csrf", &csrf), ("activity", &choice)],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = t
+            .raw(get(&format!("/leads/{}?logged=1", lead.id), &cookie, "de"))
+            .await;
+        let html = page.text();
+        assert!(
+            html.contains("Aktivität erfasst.") && html.contains("<li class=\"activity\">"),
+            "{html}"
+        );
+        // Schedule a meeting for tomorrow; it shows on "my activities" and is done from there.
+        let meeting = types
+            .iter()
+            .find(|v| v.activity_type.name == "Termin")
+            .unwrap();
+        let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+            .format("%Y-%m-%dT10:00")
+            .to_string();
+        let r = t
+            .raw(post(
+                &format!("/leads/{}/activities", lead.id),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("activity", &meeting.activity_type.id.to_string()),
+                    ("due_at", &tomorrow),
+                    ("notes", "Vorführung"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let agenda = t.raw(get("/activities", &cookie, "de")).await;
+        let html = agenda.text();
+        assert!(
+            html.contains("Termin") && html.contains("Vorführung") && html.contains("Weber Fräse"),
+            "{html}"
+        );
+        let id = html
+            .split("/activities/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let held = meeting
+            .outcomes
+            .iter()
+            .find(|o| o.name == "stattgefunden")
+            .unwrap();
+        let r = t
+            .raw(post(
+                &format!("/activities/{id}/complete"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("version", "1"),
+                    ("outcome_id", &held.id.to_string()),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let agenda = t.raw(get("/activities?completed=1", &cookie, "de")).await;
+        assert!(
+            agenda.text().contains("Aktivität erledigt.")
+                && agenda.text().contains("Termin — stattgefunden"),
+            "{}",
+            agenda.text()
+        );
+        // An overdue one stands out on the lead's timeline.
+        let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+            .format("%Y-%m-%dT09:00")
+            .to_string();
+        t.raw(post(
+            &format!("/leads/{}/activities", lead.id),
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("activity", &call.activity_type.id.to_string()),
+                ("due_at", &yesterday),
+            ],
+        ))
+        .await;
+        let page = t
+            .raw(get(&format!("/leads/{}", lead.id), &cookie, "de"))
+            .await;
+        assert!(
+            page.text().contains("<li class=\"overdue\">"),
+            "{}",
+            page.text()
+        );
+    }
+}

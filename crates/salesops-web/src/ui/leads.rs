@@ -628,9 +628,15 @@ pub async fn create(State(s): State<AppState>, session: Session, uri: Uri, form:
 }
 
 pub struct TimelineEntry {
+    /// "stage", "activity", "scheduled" or "overdue".
+    pub kind: String,
     pub at: String,
     pub text: String,
     pub by: String,
+    /// A scheduled activity that can be marked done from the timeline.
+    pub complete_id: Option<String>,
+    pub version: i64,
+    pub outcomes: Vec<Choice>,
 }
 
 #[derive(Template)]
@@ -653,6 +659,8 @@ struct LeadPage {
     sources: Vec<Choice>,
     categories: Vec<Choice>,
     timeline: Vec<TimelineEntry>,
+    log_choices: Vec<Choice>,
+    type_choices: Vec<Choice>,
     editable: bool,
     errors: FieldErrors,
 }
@@ -685,10 +693,26 @@ async fn lead_page(
         let editable = s.app.may_update_account(a, l.owner_id).await?;
         let form = typed.unwrap_or_else(|| LeadForm::of(&l, lang == Locale::De));
         let opts = options(s, session, &ctx, &form).await?;
-        let by_ids: Vec<UserId> = history
+        let acts = s
+            .app
+            .list_activities(
+                a,
+                salesops_store::activities::Filter {
+                    lead: Some(id),
+                    ..Default::default()
+                },
+                500,
+                true,
+            )
+            .await?;
+        let log_choices = super::activities::log_choices(s, session).await?;
+        let all_types = s.app.list_activity_types(a, false).await?;
+        let (type_names, outcome_names) = super::activities::type_names(s, session).await?;
+        let mut by_ids: Vec<UserId> = history
             .iter()
             .filter_map(|h| h.by_user_id.map(UserId))
             .collect();
+        by_ids.extend(acts.iter().map(|x| x.user_id));
         let people: HashMap<Uuid, String> = if by_ids.is_empty() {
             HashMap::new()
         } else {
@@ -708,9 +732,27 @@ async fn lead_page(
                 .map(|u| (u.user.id.0, u.user.name))
                 .collect()
         };
-        Ok::<_, AppError>((l, history, pipeline, editable, form, opts, people))
+        Ok::<_, AppError>((
+            l,
+            history,
+            pipeline,
+            editable,
+            form,
+            opts,
+            people,
+            (acts, log_choices, all_types, type_names, outcome_names),
+        ))
     };
-    let (l, history, pipeline, editable, form, opts, people) = match result.await {
+    let (
+        l,
+        history,
+        pipeline,
+        editable,
+        form,
+        opts,
+        people,
+        (acts, log_choices, all_types, type_names, outcome_names),
+    ) = match result.await {
         Ok(v) => v,
         Err(e) => return UiError::new(lang, e).into_response(),
     };
@@ -725,37 +767,109 @@ async fn lead_page(
         .unwrap_or_else(|| "–".into())
     };
     let current_stage = pipeline.stages.iter().find(|st| st.id == l.stage_id);
-    let timeline = history
+    let now = chrono::Utc::now();
+    let mut entries: Vec<(chrono::DateTime<chrono::Utc>, TimelineEntry)> = acts
         .iter()
-        .rev()
-        .map(|h| {
-            let to = stage_name(Some(h.to_stage_id));
-            let text = match (&h.from_status, h.from_stage_id) {
-                (None, _) => t_args(&ctx, "leads-created-event", &[("stage", to)]),
-                (Some(fs), Some(from)) if *fs == h.to_status && from != h.to_stage_id => t_args(
-                    &ctx,
-                    "leads-moved-event",
-                    &[("from", stage_name(Some(from))), ("to", to)],
-                ),
-                _ => t_args(
-                    &ctx,
-                    "leads-status-event",
-                    &[
-                        ("status", ctx.t(&format!("status-{}", h.to_status))),
-                        ("stage", to),
-                    ],
-                ),
+        .map(|x| {
+            let when = x.happened_at.or(x.due_at).unwrap_or(x.created_at);
+            let mut text = super::activities::label(x, &type_names, &outcome_names);
+            if let Some(d) = x.duration_minutes {
+                text.push_str(&format!(" ({d} min)"));
+            }
+            if let Some(n) = &x.notes {
+                text.push_str(&format!(": {n}"));
+            }
+            let kind = if x.done {
+                "activity"
+            } else if x.due_at.is_some_and(|d| d < now) {
+                "overdue"
+            } else {
+                "scheduled"
             };
-            let by = h
-                .by_user_id
-                .and_then(|u| people.get(&u).cloned())
-                .map(|n| t_args(&ctx, "leads-by", &[("name", n)]))
+            let by = people
+                .get(&x.user_id.0)
+                .map(|n| t_args(&ctx, "leads-by", &[("name", n.clone())]))
                 .unwrap_or_default();
+            let outcomes = all_types
+                .iter()
+                .find(|t| t.activity_type.id == x.type_id)
+                .map(|t| {
+                    t.outcomes
+                        .iter()
+                        .map(|o| Choice {
+                            value: o.id.to_string(),
+                            label: o.name.clone(),
+                            selected: false,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let at = when.format("%Y-%m-%d %H:%M").to_string();
+            let at = if x.done {
+                at
+            } else {
+                t_args(&ctx, "activities-due", &[("at", at)])
+            };
+            (
+                when,
+                TimelineEntry {
+                    kind: kind.into(),
+                    at,
+                    text,
+                    by,
+                    complete_id: (!x.done && editable).then(|| x.id.to_string()),
+                    version: x.version,
+                    outcomes,
+                },
+            )
+        })
+        .collect();
+    let stage_entries = history.iter().map(|h| {
+        let to = stage_name(Some(h.to_stage_id));
+        let text = match (&h.from_status, h.from_stage_id) {
+            (None, _) => t_args(&ctx, "leads-created-event", &[("stage", to)]),
+            (Some(fs), Some(from)) if *fs == h.to_status && from != h.to_stage_id => t_args(
+                &ctx,
+                "leads-moved-event",
+                &[("from", stage_name(Some(from))), ("to", to)],
+            ),
+            _ => t_args(
+                &ctx,
+                "leads-status-event",
+                &[
+                    ("status", ctx.t(&format!("status-{}", h.to_status))),
+                    ("stage", to),
+                ],
+            ),
+        };
+        let by = h
+            .by_user_id
+            .and_then(|u| people.get(&u).cloned())
+            .map(|n| t_args(&ctx, "leads-by", &[("name", n)]))
+            .unwrap_or_default();
+        (
+            h.at,
             TimelineEntry {
+                kind: "stage".into(),
                 at: h.at.format("%Y-%m-%d %H:%M").to_string(),
                 text,
                 by,
-            }
+                complete_id: None,
+                version: 0,
+                outcomes: vec![],
+            },
+        )
+    });
+    entries.extend(stage_entries);
+    // Newest first; scheduled ones by their due time.
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let timeline = entries.into_iter().map(|(_, e)| e).collect();
+    let type_choices = all_types
+        .iter()
+        .map(|t| Choice {
+            value: t.activity_type.id.to_string(),
+            label: t.activity_type.name.clone(),
+            selected: false,
         })
         .collect();
     let stages = pipeline
@@ -783,6 +897,8 @@ async fn lead_page(
         sources: opts.sources,
         categories: opts.categories,
         timeline,
+        log_choices,
+        type_choices,
         editable,
         errors,
         ctx,
@@ -815,6 +931,9 @@ pub async fn show(
         ("lost", "leads-lost"),
         ("cancelled", "leads-cancelled"),
         ("reopened", "leads-reopened"),
+        ("logged", "activities-logged"),
+        ("scheduled", "activities-scheduled"),
+        ("completed", "activities-completed"),
     ]
     .into_iter()
     .find(|(k, _)| q.contains_key(*k))

@@ -1,6 +1,7 @@
 //! The browser UI: server-rendered pages (askama), forms with CSRF tokens,
 //! German and English.
 
+mod activities;
 mod activity_types;
 mod crm;
 mod leads;
@@ -90,7 +91,10 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/board", get(leads::board))
         .route("/leads", get(leads::list).post(leads::create))
         .route("/leads/{id}", get(leads::show).post(leads::update))
+        .route("/leads/{id}/activities", post(activities::log_on_lead))
         .route("/leads/{id}/{action}", post(leads::act))
+        .route("/activities", get(activities::agenda))
+        .route("/activities/{id}/complete", post(activities::complete))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
