@@ -54,30 +54,41 @@ const ACTIVITIES: Table = Table {
 };
 
 pub async fn insert(c: &mut impl Conn, a: &Activity) -> Result<()> {
-    let q = Query::insert()
-        .into_table("activities")
-        .columns(COLS)
-        .values_panic([
-            a.org_id.0.into(),
-            a.id.0.into(),
-            a.type_id.0.into(),
-            a.outcome_id.into(),
-            a.user_id.0.into(),
-            a.lead_id.into(),
-            a.company_id.into(),
-            a.contact_id.into(),
-            a.done.into(),
-            a.happened_at.into(),
-            a.due_at.into(),
-            a.duration_minutes.into(),
-            a.notes.clone().into(),
-            a.created_at.into(),
-            a.updated_at.into(),
-            a.version.into(),
-        ])
-        .to_owned();
-    c.exec(&q).await?;
+    insert_many(c, std::slice::from_ref(a)).await
+}
+
+/// Inserts many activities with one statement per `BATCH` rows.
+pub async fn insert_many(c: &mut impl Conn, rows: &[Activity]) -> Result<()> {
+    for chunk in rows.chunks(crate::db::BATCH) {
+        let mut q = Query::insert();
+        q.into_table("activities").columns(COLS);
+        for a in chunk {
+            q.values_panic(values(a));
+        }
+        c.exec(&q).await?;
+    }
     Ok(())
+}
+
+fn values(a: &Activity) -> [SimpleExpr; 16] {
+    [
+        a.org_id.0.into(),
+        a.id.0.into(),
+        a.type_id.0.into(),
+        a.outcome_id.into(),
+        a.user_id.0.into(),
+        a.lead_id.into(),
+        a.company_id.into(),
+        a.contact_id.into(),
+        a.done.into(),
+        a.happened_at.into(),
+        a.due_at.into(),
+        a.duration_minutes.into(),
+        a.notes.clone().into(),
+        a.created_at.into(),
+        a.updated_at.into(),
+        a.version.into(),
+    ]
 }
 
 pub async fn get(c: &mut impl Conn, org: OrgId, id: ActivityId) -> Result<Activity> {

@@ -102,12 +102,20 @@ impl Company {
 }
 
 pub async fn insert_company(c: &mut impl Conn, x: &Company) -> Result<()> {
-    let q = Query::insert()
-        .into_table("companies")
-        .columns(COMPANY_COLS.iter().copied().chain(["search_text"]))
-        .values_panic(x.values())
-        .to_owned();
-    c.exec(&q).await?;
+    insert_companies(c, std::slice::from_ref(x)).await
+}
+
+/// Inserts many companies with one statement per batch.
+pub async fn insert_companies(c: &mut impl Conn, rows: &[Company]) -> Result<()> {
+    for chunk in rows.chunks(crate::db::BATCH / 2) {
+        let mut q = Query::insert();
+        q.into_table("companies")
+            .columns(COMPANY_COLS.iter().copied().chain(["search_text"]));
+        for x in chunk {
+            q.values_panic(x.values());
+        }
+        c.exec(&q).await?;
+    }
     Ok(())
 }
 
@@ -232,28 +240,40 @@ pub const CONTACT_COLS: [&str; 13] = [
 ];
 
 pub async fn insert_contact(c: &mut impl Conn, x: &Contact) -> Result<()> {
-    let q = Query::insert()
-        .into_table("contacts")
-        .columns(CONTACT_COLS.iter().copied().chain(["search_text"]))
-        .values_panic([
-            x.org_id.0.into(),
-            x.id.0.into(),
-            x.company_id.into(),
-            x.name.clone().into(),
-            x.job_title.clone().into(),
-            x.email.clone().into(),
-            x.phone.clone().into(),
-            x.notes.clone().into(),
-            x.owner_id.into(),
-            x.external_id.clone().into(),
-            x.created_at.into(),
-            x.updated_at.into(),
-            x.version.into(),
-            x.search_text().into(),
-        ])
-        .to_owned();
-    c.exec(&q).await?;
+    insert_contacts(c, std::slice::from_ref(x)).await
+}
+
+/// Inserts many contacts with one statement per batch.
+pub async fn insert_contacts(c: &mut impl Conn, rows: &[Contact]) -> Result<()> {
+    for chunk in rows.chunks(crate::db::BATCH) {
+        let mut q = Query::insert();
+        q.into_table("contacts")
+            .columns(CONTACT_COLS.iter().copied().chain(["search_text"]));
+        for x in chunk {
+            q.values_panic(contact_values(x));
+        }
+        c.exec(&q).await?;
+    }
     Ok(())
+}
+
+fn contact_values(x: &Contact) -> [SimpleExpr; 14] {
+    [
+        x.org_id.0.into(),
+        x.id.0.into(),
+        x.company_id.into(),
+        x.name.clone().into(),
+        x.job_title.clone().into(),
+        x.email.clone().into(),
+        x.phone.clone().into(),
+        x.notes.clone().into(),
+        x.owner_id.into(),
+        x.external_id.clone().into(),
+        x.created_at.into(),
+        x.updated_at.into(),
+        x.version.into(),
+        x.search_text().into(),
+    ]
 }
 
 pub async fn get_contact(c: &mut impl Conn, org: OrgId, id: ContactId) -> Result<Contact> {

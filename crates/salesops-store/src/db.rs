@@ -76,6 +76,10 @@ pub enum Tx {
     Pg(Transaction<'static, Postgres>),
 }
 
+/// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's limits
+/// on bound parameters (32766 and 65535) for tables of up to 30 columns.
+pub(crate) const BATCH: usize = 500;
+
 /// The current time, at the microsecond precision both databases keep.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)

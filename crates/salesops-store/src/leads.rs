@@ -115,42 +115,53 @@ const LEADS: Table = Table {
 };
 
 pub async fn insert(c: &mut impl Conn, l: &Lead) -> Result<()> {
-    let q = Query::insert()
-        .into_table("leads")
-        .columns(LEAD_COLS)
-        .values_panic([
-            l.org_id.0.into(),
-            l.id.0.into(),
-            l.title.clone().into(),
-            l.pipeline_id.0.into(),
-            l.stage_id.0.into(),
-            l.status.as_str().into(),
-            l.amount_minor.into(),
-            l.currency.clone().into(),
-            l.probability.into(),
-            l.expected_close_date.into(),
-            l.owner_id.into(),
-            l.company_id.into(),
-            l.contact_id.into(),
-            l.source.clone().into(),
-            l.campaign.clone().into(),
-            l.forecast_category.as_str().into(),
-            l.next_step_date.into(),
-            l.mql_at.into(),
-            l.sql_at.into(),
-            l.closed_at.into(),
-            l.lost_reason.clone().into(),
-            l.competitor.clone().into(),
-            l.stage_entered_at.into(),
-            l.external_id.clone().into(),
-            l.created_at.into(),
-            l.updated_at.into(),
-            l.version.into(),
-            crate::db::search_text(&[&l.title]).into(),
-        ])
-        .to_owned();
-    c.exec(&q).await?;
+    insert_many(c, std::slice::from_ref(l)).await
+}
+
+/// Inserts many leads with one statement per batch of rows.
+pub async fn insert_many(c: &mut impl Conn, rows: &[Lead]) -> Result<()> {
+    for chunk in rows.chunks(crate::db::BATCH / 2) {
+        let mut q = Query::insert();
+        q.into_table("leads").columns(LEAD_COLS);
+        for l in chunk {
+            q.values_panic(lead_values(l));
+        }
+        c.exec(&q).await?;
+    }
     Ok(())
+}
+
+fn lead_values(l: &Lead) -> [SimpleExpr; 28] {
+    [
+        l.org_id.0.into(),
+        l.id.0.into(),
+        l.title.clone().into(),
+        l.pipeline_id.0.into(),
+        l.stage_id.0.into(),
+        l.status.as_str().into(),
+        l.amount_minor.into(),
+        l.currency.clone().into(),
+        l.probability.into(),
+        l.expected_close_date.into(),
+        l.owner_id.into(),
+        l.company_id.into(),
+        l.contact_id.into(),
+        l.source.clone().into(),
+        l.campaign.clone().into(),
+        l.forecast_category.as_str().into(),
+        l.next_step_date.into(),
+        l.mql_at.into(),
+        l.sql_at.into(),
+        l.closed_at.into(),
+        l.lost_reason.clone().into(),
+        l.competitor.clone().into(),
+        l.stage_entered_at.into(),
+        l.external_id.clone().into(),
+        l.created_at.into(),
+        l.updated_at.into(),
+        l.version.into(),
+        crate::db::search_text(&[&l.title]).into(),
+    ]
 }
 
 pub async fn get(c: &mut impl Conn, org: OrgId, id: LeadId) -> Result<Lead> {
@@ -349,22 +360,29 @@ const HISTORY_COLS: [&str; 9] = [
 ];
 
 pub async fn insert_history(c: &mut impl Conn, h: &HistoryEntry) -> Result<()> {
-    let q = Query::insert()
-        .into_table("lead_stage_history")
-        .columns(HISTORY_COLS)
-        .values_panic([
-            h.org_id.0.into(),
-            h.id.0.into(),
-            h.lead_id.0.into(),
-            h.from_stage_id.into(),
-            h.to_stage_id.into(),
-            h.from_status.clone().into(),
-            h.to_status.clone().into(),
-            h.at.into(),
-            h.by_user_id.into(),
-        ])
-        .to_owned();
-    c.exec(&q).await?;
+    insert_history_many(c, std::slice::from_ref(h)).await
+}
+
+/// Inserts many history rows with one statement per batch.
+pub async fn insert_history_many(c: &mut impl Conn, rows: &[HistoryEntry]) -> Result<()> {
+    for chunk in rows.chunks(crate::db::BATCH) {
+        let mut q = Query::insert();
+        q.into_table("lead_stage_history").columns(HISTORY_COLS);
+        for h in chunk {
+            q.values_panic([
+                h.org_id.0.into(),
+                h.id.0.into(),
+                h.lead_id.0.into(),
+                h.from_stage_id.into(),
+                h.to_stage_id.into(),
+                h.from_status.clone().into(),
+                h.to_status.clone().into(),
+                h.at.into(),
+                h.by_user_id.into(),
+            ]);
+        }
+        c.exec(&q).await?;
+    }
     Ok(())
 }
 

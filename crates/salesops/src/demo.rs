@@ -104,6 +104,9 @@ const TEAMS: &[(&str, &str, &str)] = &[
     ("Vertrieb Nord", "sales", "miriam.keller@nordwind.example"),
 ];
 
+/// The seed of the demo data (`salesops demo --seed N` picks another).
+pub const DEFAULT_SEED: u64 = 20_261_123;
+
 pub struct Login {
     pub email: &'static str,
     pub role: Role,
@@ -111,7 +114,7 @@ pub struct Login {
 
 /// Loads the demo organisation into an empty database. Returns the logins,
 /// and whether anything was written (nothing when users already exist).
-pub async fn load(app: &App) -> anyhow::Result<(Vec<Login>, bool)> {
+pub async fn load(app: &App, seed: u64) -> anyhow::Result<(Vec<Login>, bool)> {
     let org = app.default_org().await?;
     let logins = PEOPLE
         .iter()
@@ -168,5 +171,10 @@ pub async fn load(app: &App) -> anyhow::Result<(Vec<Login>, bool)> {
         )
         .await?;
     }
+    let summary = crate::demo_data::load(app, &actor, org.id, seed).await?;
+    println!(
+        "Demo sales data: {} companies, {} contacts, {} leads, {} activities.",
+        summary.companies, summary.contacts, summary.leads, summary.activities
+    );
     Ok((logins, true))
 }

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod demo_data;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -46,8 +47,13 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Load the demo organisation (people and teams) into an empty database.
-    Demo,
+    /// Load the demo organisation (people, teams, companies, leads and
+    /// activities over 18 months) into an empty database.
+    Demo {
+        /// Seed of the generated data (the same seed gives the same data).
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -181,9 +187,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { seed } => {
             let app = open(&config).await?;
-            print_demo(&app).await
+            print_demo(&app, seed).await
         }
     }
 }
@@ -196,8 +202,8 @@ fn describe(e: salesops_app::AppError) -> String {
     }
 }
 
-async fn print_demo(app: &App) -> anyhow::Result<()> {
-    let (logins, loaded) = demo::load(app).await?;
+async fn print_demo(app: &App, seed: u64) -> anyhow::Result<()> {
+    let (logins, loaded) = demo::load(app, seed).await?;
     if loaded {
         println!(
             "Demo organisation \"{}\" loaded. Logins (password: {}):",
@@ -224,7 +230,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let app = open(&config).await?;
     if demo {
-        print_demo(&app).await?;
+        print_demo(&app, demo::DEFAULT_SEED).await?;
     }
     let web = salesops_web::WebConfig {
         secure_cookies: config.base_url.starts_with("https://"),

@@ -280,3 +280,37 @@ fn a_broken_configuration_file_is_reported() {
         stderr(&o)
     );
 }
+
+#[test]
+fn demo_data_is_the_same_for_the_same_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_demo = |name: &str, seed: &str| {
+        let db = format!("sqlite://{}", dir.path().join(name).display());
+        let o = run(dir.path(), &["demo", "--seed", seed, "--database", &db]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .find(|l| l.starts_with("Demo sales data:"))
+            .unwrap()
+            .to_string()
+    };
+    let a = run_demo("a.db", "7");
+    let b = run_demo("b.db", "7");
+    let c = run_demo("c.db", "8");
+    assert_eq!(a, b, "same seed, same data");
+    assert!(
+        a.contains("400 companies") && a.contains("1500 leads"),
+        "{a}"
+    );
+    let activities: usize = a
+        .split(", ")
+        .find(|p| p.ends_with("activities."))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((20_000..40_000).contains(&activities), "{a}");
+    assert_ne!(a, c, "another seed, other data");
+}
