@@ -1040,3 +1040,59 @@ async fn a_call_is_logged_in_two_clicks_and_work_is_scheduled() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_company_page_lists_its_leads_and_activities() {
+    for t in TestApp::all().await {
+        let admin = t.actor(t.admin).await;
+        let co = t
+            .app
+            .create_company(
+                &admin,
+                salesops_app::crm::CompanyInput {
+                    name: Some("Weber KG".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let input = salesops_app::leads::LeadInput {
+            title: Some("Retrofit Halle 3".into()),
+            company_id: Some(Some(co.id)),
+            ..Default::default()
+        };
+        let lead = t.app.create_lead(&admin, input).await.unwrap();
+        let call = t
+            .app
+            .list_activity_types(&admin, false)
+            .await
+            .unwrap()
+            .remove(0);
+        t.app
+            .log_activity(
+                &admin,
+                salesops_app::activities::ActivityInput {
+                    type_id: Some(call.activity_type.id),
+                    lead_id: Some(lead.id),
+                    company_id: Some(co.id),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        let page = t
+            .raw(get(&format!("/companies/{}", co.id), &cookie, "de"))
+            .await;
+        let html = page.text();
+        assert!(
+            html.contains("id=\"company-leads\"") && html.contains("Retrofit Halle 3"),
+            "{}: {html}",
+            t.backend
+        );
+        assert!(
+            html.contains("id=\"company-activities\"") && html.contains("Anruf"),
+            "{html}"
+        );
+    }
+}

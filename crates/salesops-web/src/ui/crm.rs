@@ -390,6 +390,22 @@ struct CompanyPage {
     contacts: Vec<ContactRow>,
     contact_form: ContactForm,
     contact_errors: FieldErrors,
+    leads: Vec<CompanyLead>,
+    activities: Vec<CompanyActivity>,
+}
+
+pub struct CompanyLead {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub status_label: String,
+    pub amount: String,
+}
+
+pub struct CompanyActivity {
+    pub when: String,
+    pub label: String,
+    pub lead_id: String,
 }
 
 struct CompanyView {
@@ -434,17 +450,44 @@ async fn company_page(
                 salesops_app::MAX_LIMIT,
             )
             .await?;
+        let leads = s
+            .app
+            .list_leads(
+                a,
+                salesops_store::leads::Filter {
+                    company: Some(id),
+                    ..Default::default()
+                },
+                None,
+                salesops_app::MAX_LIMIT,
+            )
+            .await?
+            .items;
+        let acts = s
+            .app
+            .list_activities(
+                a,
+                salesops_store::activities::Filter {
+                    company: Some(id),
+                    ..Default::default()
+                },
+                50,
+                true,
+            )
+            .await?;
+        let names = super::activities::type_names(s, session).await?;
         let form = v
             .typed
             .unwrap_or_else(|| CompanyForm::of(&c, a.locale == salesops_domain::Locale::De));
         let owners = owner_choices(s, session, &form.owner_id).await?;
         let editable = s.app.may_update_account(a, c.owner_id).await?;
-        Ok::<_, AppError>((c, contacts, form, owners, editable))
+        Ok::<_, AppError>((c, contacts, form, owners, editable, leads, acts, names))
     };
-    let (c, contacts, mut form, owners, editable) = match result.await {
-        Ok(v) => v,
-        Err(e) => return UiError::new(lang, e).into_response(),
-    };
+    let (c, contacts, mut form, owners, editable, leads, acts, (types, outcomes)) =
+        match result.await {
+            Ok(v) => v,
+            Err(e) => return UiError::new(lang, e).into_response(),
+        };
     form.id = c.id.to_string();
     let mut ctx = session.ctx("companies");
     ctx.notice = notice.map(|k| ctx.t(k));
@@ -471,6 +514,30 @@ async fn company_page(
         owner_id: form.owner_id.clone(),
         ..Default::default()
     });
+    let lead_rows = leads
+        .iter()
+        .map(|l| CompanyLead {
+            id: l.id.to_string(),
+            title: l.title.clone(),
+            status: l.status.to_string(),
+            status_label: ctx.t(&format!("status-{}", l.status.as_str())),
+            amount: salesops_app::leads::lead_amount(l)
+                .map(|m| ctx.money(&m))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let activity_rows = acts
+        .iter()
+        .map(|x| CompanyActivity {
+            when: x
+                .happened_at
+                .or(x.due_at)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            label: super::activities::label(x, &types, &outcomes),
+            lead_id: x.lead_id.map(|l| l.to_string()).unwrap_or_default(),
+        })
+        .collect();
     let page = CompanyPage {
         size_bands: form.size_bands(),
         ctx,
@@ -482,6 +549,8 @@ async fn company_page(
         contacts: rows,
         contact_form,
         contact_errors: v.contact_errors,
+        leads: lead_rows,
+        activities: activity_rows,
     };
     (status, render(&page)).into_response()
 }
