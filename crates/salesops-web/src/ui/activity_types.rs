@@ -180,11 +180,6 @@ pub async fn create(State(s): State<AppState>, session: Session, form: Form) -> 
     }
 }
 
-fn tid(session: &Session, id: &str) -> Result<ActivityTypeId, UiError> {
-    id.parse()
-        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
-}
-
 /// Saves a type's form, or archives / restores it (`archive=1|0`), or deletes it (`delete=1`).
 pub async fn update(
     State(s): State<AppState>,
@@ -195,7 +190,7 @@ pub async fn update(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match tid(&session, &id) {
+    let id = match super::parse_id::<ActivityTypeId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -257,7 +252,7 @@ pub async fn add_outcome(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match tid(&session, &id) {
+    let id = match super::parse_id::<ActivityTypeId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

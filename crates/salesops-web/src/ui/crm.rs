@@ -555,18 +555,13 @@ async fn company_page(
     (status, render(&page)).into_response()
 }
 
-fn parse_id<T: std::str::FromStr>(session: &Session, id: &str) -> Result<T, UiError> {
-    id.parse::<T>()
-        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
-}
-
 pub async fn company(
     State(s): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     uri: Uri,
 ) -> Response {
-    let id = match parse_id::<CompanyId>(&session, &id) {
+    let id = match super::parse_id::<CompanyId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -600,7 +595,7 @@ pub async fn update_company(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_id::<CompanyId>(&session, &id) {
+    let id = match super::parse_id::<CompanyId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -643,7 +638,7 @@ pub async fn delete_company(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_id::<CompanyId>(&session, &id) {
+    let id = match super::parse_id::<CompanyId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -977,7 +972,7 @@ pub async fn contact(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Response {
-    let id = match parse_id::<ContactId>(&session, &id) {
+    let id = match super::parse_id::<ContactId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -1010,7 +1005,7 @@ pub async fn update_contact(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_id::<ContactId>(&session, &id) {
+    let id = match super::parse_id::<ContactId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -1052,7 +1047,7 @@ pub async fn delete_contact(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_id::<ContactId>(&session, &id) {
+    let id = match super::parse_id::<ContactId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

@@ -907,18 +907,13 @@ async fn lead_page(
     (status, render(&page)).into_response()
 }
 
-fn lid(session: &Session, id: &str) -> Result<LeadId, UiError> {
-    id.parse()
-        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
-}
-
 pub async fn show(
     State(s): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     uri: Uri,
 ) -> Response {
-    let id = match lid(&session, &id) {
+    let id = match super::parse_id::<LeadId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -959,7 +954,7 @@ pub async fn update(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match lid(&session, &id) {
+    let id = match super::parse_id::<LeadId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -1000,7 +995,7 @@ pub async fn act(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match lid(&session, &id) {
+    let id = match super::parse_id::<LeadId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

@@ -460,6 +460,12 @@ impl FieldErrors {
     }
 }
 
+/// Parses an id from a path segment; anything else is the "not found" page.
+pub fn parse_id<T: std::str::FromStr>(session: &Session, id: &str) -> Result<T, UiError> {
+    id.parse::<T>()
+        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
+}
+
 /// Parses an optional `YYYY-MM-DD` form field.
 pub fn form_date(
     f: &Form,

@@ -369,18 +369,13 @@ async fn person_page(
     (status, render(&page)).into_response()
 }
 
-fn parse_user_id(session: &Session, id: &str) -> Result<UserId, UiError> {
-    id.parse::<UserId>()
-        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
-}
-
 pub async fn show(
     State(s): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     uri: Uri,
 ) -> Response {
-    let id = match parse_user_id(&session, &id) {
+    let id = match super::parse_id::<UserId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -413,7 +408,7 @@ pub async fn update(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_user_id(&session, &id) {
+    let id = match super::parse_id::<UserId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -475,7 +470,7 @@ pub async fn deactivate(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_user_id(&session, &id) {
+    let id = match super::parse_id::<UserId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };

@@ -198,18 +198,13 @@ async fn pipeline_page(
         .into_response()
 }
 
-fn pid(session: &Session, id: &str) -> Result<PipelineId, UiError> {
-    id.parse()
-        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
-}
-
 pub async fn show(
     State(s): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     uri: Uri,
 ) -> Response {
-    let id = match pid(&session, &id) {
+    let id = match super::parse_id::<PipelineId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -254,7 +249,7 @@ pub async fn update(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match pid(&session, &id) {
+    let id = match super::parse_id::<PipelineId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -302,7 +297,7 @@ pub async fn delete(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match pid(&session, &id) {
+    let id = match super::parse_id::<PipelineId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -337,7 +332,7 @@ pub async fn add_stage(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match pid(&session, &id) {
+    let id = match super::parse_id::<PipelineId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -366,11 +361,6 @@ pub async fn add_stage(
     }
 }
 
-fn sid(session: &Session, id: &str) -> Result<StageId, UiError> {
-    id.parse()
-        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
-}
-
 pub async fn update_stage(
     State(s): State<AppState>,
     session: Session,
@@ -380,7 +370,10 @@ pub async fn update_stage(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let (id, stage) = match (pid(&session, &id), sid(&session, &stage)) {
+    let (id, stage) = match (
+        super::parse_id::<PipelineId>(&session, &id),
+        super::parse_id::<StageId>(&session, &stage),
+    ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
@@ -422,7 +415,10 @@ pub async fn delete_stage(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let (id, stage) = match (pid(&session, &id), sid(&session, &stage)) {
+    let (id, stage) = match (
+        super::parse_id::<PipelineId>(&session, &id),
+        super::parse_id::<StageId>(&session, &stage),
+    ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
@@ -447,7 +443,10 @@ pub async fn move_stage(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let (id, stage) = match (pid(&session, &id), sid(&session, &stage)) {
+    let (id, stage) = match (
+        super::parse_id::<PipelineId>(&session, &id),
+        super::parse_id::<StageId>(&session, &stage),
+    ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };

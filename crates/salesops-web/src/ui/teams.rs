@@ -404,18 +404,13 @@ async fn team_page(
     (status, render(&page)).into_response()
 }
 
-fn parse_team_id(session: &Session, id: &str) -> Result<TeamId, UiError> {
-    id.parse::<TeamId>()
-        .map_err(|_| UiError::new(session.actor().locale, AppError::NotFound))
-}
-
 pub async fn show(
     State(s): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     uri: Uri,
 ) -> Response {
-    let id = match parse_team_id(&session, &id) {
+    let id = match super::parse_id::<TeamId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -448,7 +443,7 @@ pub async fn update(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_team_id(&session, &id) {
+    let id = match super::parse_id::<TeamId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
@@ -502,7 +497,7 @@ pub async fn delete(
     if let Err(e) = form.check_csrf(&session) {
         return e.into_response();
     }
-    let id = match parse_team_id(&session, &id) {
+    let id = match super::parse_id::<TeamId>(&session, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
