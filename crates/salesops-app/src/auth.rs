@@ -124,6 +124,7 @@ impl App {
             name: u.name,
             email: u.email,
             locale: u.locale,
+            time_zone: u.time_zone,
             member_of,
             manages,
         })

@@ -12,6 +12,8 @@ pub struct Actor {
     pub name: String,
     pub email: String,
     pub locale: salesops_domain::Locale,
+    /// The user's IANA time zone (dates and times are shown in it).
+    pub time_zone: String,
     /// Teams the user is a member of.
     pub member_of: Vec<TeamId>,
     /// Teams the user manages.
@@ -31,6 +33,11 @@ impl Actor {
     }
 
     /// Does the role see everything in the organisation?
+    /// The user's time zone (Europe/Berlin if the stored name is unknown).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin)
+    }
+
     pub fn sees_all(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Ops)
     }
@@ -155,6 +162,7 @@ mod tests {
             name: "A".into(),
             email: "a@example.de".into(),
             locale: salesops_domain::Locale::En,
+            time_zone: "Europe/Berlin".into(),
             member_of: vec![TeamId(uuid::Uuid::from_u128(1))],
             manages: vec![],
         }

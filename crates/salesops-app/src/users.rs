@@ -371,6 +371,7 @@ pub async fn add_user_cli(
         name: "system".into(),
         email: String::new(),
         locale: Locale::En,
+        time_zone: "UTC".into(),
         member_of: vec![],
         manages: vec![],
     };

@@ -1096,3 +1096,76 @@ async fn a_company_page_lists_its_leads_and_activities() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_lead_timeline_speaks_the_readers_time_zone() {
+    for t in TestApp::all().await {
+        let rep = t.user("rep@test.example", "rep").await;
+        let actor = t.actor(rep).await;
+        assert_eq!(actor.time_zone, "Europe/Berlin", "the organisation's zone");
+        let lead = t
+            .app
+            .create_lead(
+                &actor,
+                salesops_app::leads::LeadInput {
+                    title: Some("Zeitzone".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let cookie = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let page = t
+            .raw(get(&format!("/leads/{}", lead.id), &cookie, "de"))
+            .await;
+        let csrf = hidden(&page, "csrf");
+        let meeting = t
+            .app
+            .list_activity_types(&actor, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|v| v.activity_type.name == "Termin")
+            .unwrap();
+        // 10:00 in Berlin on a summer day is 08:00 UTC.
+        let r = t
+            .raw(post(
+                &format!("/leads/{}/activities", lead.id),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("activity", &meeting.activity_type.id.to_string()),
+                    ("due_at", "2030-06-01T10:00"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let stored = t
+            .app
+            .list_activities(
+                &actor,
+                salesops_store::activities::Filter {
+                    lead: Some(lead.id),
+                    ..Default::default()
+                },
+                10,
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            stored[0].due_at.unwrap().to_rfc3339(),
+            "2030-06-01T08:00:00+00:00",
+            "{}",
+            t.backend
+        );
+        let page = t
+            .raw(get(&format!("/leads/{}", lead.id), &cookie, "de"))
+            .await;
+        assert!(
+            page.text().contains("fällig 2030-06-01 10:00"),
+            "{}",
+            page.text()
+        );
+    }
+}

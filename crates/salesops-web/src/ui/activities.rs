@@ -113,13 +113,7 @@ pub async fn log_on_lead(
     }
     let (type_id, outcome) = choice.expect("checked above");
     // The form's local time is the user's time zone.
-    let tz: chrono_tz::Tz = s
-        .app
-        .get_user(session.actor(), session.actor().user_id)
-        .await
-        .ok()
-        .and_then(|u| u.user.time_zone.parse().ok())
-        .unwrap_or(chrono_tz::Europe::Berlin);
+    let tz = session.actor().tz();
     let due_at = due_at
         .and_then(|d| tz.from_local_datetime(&d).earliest())
         .map(|d| d.with_timezone(&Utc));
@@ -200,14 +194,7 @@ struct AgendaPage {
 pub async fn agenda(State(s): State<AppState>, session: Session, uri: Uri) -> Response {
     let a = session.actor();
     let lang = a.locale;
-    let tz: chrono_tz::Tz = match s.app.get_user(a, a.user_id).await {
-        Ok(u) => u
-            .user
-            .time_zone
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Berlin),
-        Err(e) => return UiError::new(lang, e).into_response(),
-    };
+    let tz = a.tz();
     let local_today = Utc::now().with_timezone(&tz).date_naive();
     let bound = |d: chrono::NaiveDate| {
         tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))

@@ -768,6 +768,8 @@ async fn lead_page(
     };
     let current_stage = pipeline.stages.iter().find(|st| st.id == l.stage_id);
     let now = chrono::Utc::now();
+    // Times are shown in the reader's time zone.
+    let tz = session.actor().tz();
     let mut entries: Vec<(chrono::DateTime<chrono::Utc>, TimelineEntry)> = acts
         .iter()
         .map(|x| {
@@ -804,7 +806,7 @@ async fn lead_page(
                         .collect()
                 })
                 .unwrap_or_default();
-            let at = when.format("%Y-%m-%d %H:%M").to_string();
+            let at = when.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
             let at = if x.done {
                 at
             } else {
@@ -851,7 +853,7 @@ async fn lead_page(
             h.at,
             TimelineEntry {
                 kind: "stage".into(),
-                at: h.at.format("%Y-%m-%d %H:%M").to_string(),
+                at: h.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
                 text,
                 by,
                 complete_id: None,
