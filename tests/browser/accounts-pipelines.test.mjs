@@ -313,9 +313,13 @@ describe('pipelines and accounts in the browser', { timeout: FILE_TIMEOUT_MS }, 
         'mailto:ole@hanse.example',
       );
 
-      // The company is in the list ...
+      // The company is in the list (searched for by name: the demo
+      // organisation may have more companies than fit on the first page) ...
       await companiesLink.click();
       await page.waitForURL((u) => u.pathname === '/companies');
+      await page.locator('form.filters input[name="q"]').fill(company);
+      await page.locator('form.filters button[type="submit"]').click();
+      await page.waitForURL((u) => u.pathname === '/companies' && u.searchParams.get('q') === company);
       const companyRow = page.locator('table#companies tbody tr', {
         has: page.locator('td a', { hasText: company }),
       });

@@ -14,10 +14,20 @@ const FILE_TIMEOUT_MS = 120_000;
 const TEST_TIMEOUT_MS = 60_000;
 const EXPECT_TIMEOUT_MS = 10_000;
 
-// The navigation of an admin (viewers have no companies and contacts).
-const NAV_DE = ['Start', 'Firmen', 'Kontakte', 'Pipelines', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku'];
-const NAV_EN = ['Home', 'Companies', 'Contacts', 'Pipelines', 'People', 'Teams', 'API tokens', 'Settings', 'API docs'];
-const NAV_HREFS = ['/home', '/companies', '/contacts', '/pipelines', '/people', '/teams', '/tokens', '/settings', '/api/docs'];
+// The navigation of an admin (viewers have no activities, board, leads,
+// companies and contacts; only admin and ops shape the activity types).
+const NAV_DE = [
+  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Firmen', 'Kontakte', 'Pipelines', 'Aktivitätsarten',
+  'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku',
+];
+const NAV_EN = [
+  'Home', 'My activities', 'Board', 'Leads', 'Companies', 'Contacts', 'Pipelines', 'Activity types',
+  'People', 'Teams', 'API tokens', 'Settings', 'API docs',
+];
+const NAV_HREFS = [
+  '/home', '/activities', '/board', '/leads', '/companies', '/contacts', '/pipelines', '/activity-types',
+  '/people', '/teams', '/tokens', '/settings', '/api/docs',
+];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

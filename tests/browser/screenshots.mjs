@@ -6,6 +6,10 @@
 //   pipeline.png - the default pipeline with its stages, as ops (German)
 //   company.png  - a company with a contact, as admin (German); the company
 //                  and the contact are created through the UI first
+//   board.png    - the pipeline board as a rep (German), after the rep has
+//                  created three leads with amounts in different stages
+//   lead.png     - one of those leads with a logged call and a scheduled
+//                  meeting in its timeline (German)
 // Run with `node screenshots.mjs` in this directory (SALESOPS_BIN may point
 // at the server binary). The files go to docs/screenshots/ of the repository.
 
@@ -76,6 +80,78 @@ async function createCompanyWithContact(page, baseURL) {
   });
 }
 
+/** "YYYY-MM-DD" of the day after today in Berlin (the demo users' time zone). */
+function tomorrowInBerlin() {
+  const today = new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Europe/Berlin',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date());
+  const [y, m, d] = today.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
+
+/**
+ * Creates a lead through the form on /leads and, when `stage` is given (its
+ * name), moves it there with the form of the lead page. Returns the lead's
+ * URL (without a notice).
+ */
+async function createLead(page, baseURL, { title, amount, stage }) {
+  await page.goto(`${baseURL}/leads`);
+  const details = page.locator('details#new-lead');
+  await details.locator('summary').click();
+  await details.locator('input[name="title"]').fill(title);
+  await details.locator('input[name="amount"]').fill(amount);
+  await details.locator('form button[type="submit"]').click();
+  await page.waitForURL((u) => /^\/leads\/[^/]+$/.test(u.pathname) && u.searchParams.has('created'));
+  const leadURL = `${baseURL}${new URL(page.url()).pathname}`;
+  if (stage) {
+    const move = page.locator('form#move-form');
+    const option = move.locator('select[name="stage_id"] option', { hasText: stage });
+    await move.locator('select[name="stage_id"]').selectOption(await option.getAttribute('value'));
+    await move.locator('button').click();
+    await page.waitForURL((u) => u.searchParams.has('moved'));
+  }
+  return leadURL;
+}
+
+/**
+ * As a rep (the page must be signed in): three leads in three stages, a call
+ * logged on the first and a meeting scheduled on it. Returns the first
+ * lead's URL.
+ */
+async function createLeadsWithActivities(page, baseURL) {
+  const first = await createLead(page, baseURL, {
+    title: 'Hanse Logistik – Sortieranlage',
+    amount: '48.000,00',
+    stage: 'Kontakt & Qualifizierung',
+  });
+  await createLead(page, baseURL, { title: 'Werft Kiel – Ersatzteilpaket', amount: '12.500,00' });
+  await createLead(page, baseURL, {
+    title: 'Brauerei Flensburg – Abfülllinie',
+    amount: '86.000,00',
+    stage: 'Nutzen demonstrieren',
+  });
+
+  await page.goto(first);
+  const log = page.locator('form#log-form');
+  await log.locator('select[name="activity"]').selectOption({ label: 'Anruf — erreicht' });
+  await log.locator('input[name="duration_minutes"]').fill('15');
+  await log.locator('input[name="notes"]').fill('Bedarf für zwei Linien bestätigt');
+  await log.locator('button#log').click();
+  await page.waitForURL((u) => u.searchParams.has('logged'));
+
+  const schedule = page.locator('details#schedule');
+  await schedule.locator('summary').click();
+  await schedule.locator('select[name="activity"]').selectOption({ label: 'Termin' });
+  await schedule.locator('input[name="due_at"]').fill(`${tomorrowInBerlin()}T10:00`);
+  await schedule.locator('input[name="notes"]').fill('Vorführung im Werk');
+  await schedule.locator('form button').click();
+  await page.waitForURL((u) => u.searchParams.has('scheduled'));
+  return first;
+}
+
 async function main() {
   await mkdir(outDir, { recursive: true });
   const server = await startServer();
@@ -117,6 +193,25 @@ async function main() {
     await opsPage.locator('ol#stages > li[data-id]').last().waitFor();
     await shoot(opsPage, 'pipeline.png');
     await ops.close();
+
+    const rep = await browser.newContext({ viewport, locale: 'de-DE' });
+    const repPage = await rep.newPage();
+    await signIn(repPage, baseURL, DEMO.rep.email);
+    const leadURL = await createLeadsWithActivities(repPage, baseURL);
+    await repPage.goto(`${baseURL}/board`);
+    await repPage.locator('#board article.lead-card').first().waitFor();
+    await shoot(repPage, 'board.png');
+
+    // Without the notice, scrolled past the top bar so that more of the
+    // timeline is in view.
+    await repPage.goto(leadURL);
+    await repPage.locator('ol#timeline li.scheduled').first().waitFor();
+    await repPage.evaluate(() => {
+      const top = document.querySelector('main').getBoundingClientRect().top + window.scrollY;
+      window.scrollTo(0, Math.ceil(top));
+    });
+    await shoot(repPage, 'lead.png');
+    await rep.close();
   } finally {
     await browser.close();
     await server.stop();
