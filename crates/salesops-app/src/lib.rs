@@ -10,6 +10,7 @@ pub mod leads;
 pub mod orgs;
 pub mod permissions;
 pub mod pipelines;
+pub mod rates;
 pub mod teams;
 pub mod tokens;
 pub mod users;

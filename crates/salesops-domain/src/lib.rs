@@ -7,6 +7,6 @@ pub mod people;
 pub mod validation;
 
 pub use ids::*;
-pub use money::{Currency, Money, MoneyJson};
+pub use money::{Currency, Money, MoneyJson, Rate};
 pub use people::*;
 pub use validation::{FieldError, Invalid};

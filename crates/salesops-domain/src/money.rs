@@ -172,6 +172,56 @@ impl fmt::Display for Money {
     }
 }
 
+/// An exchange rate: `rate` units of the base currency buy one unit of `from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub from: Currency,
+    pub to: Currency,
+    pub rate: Decimal,
+}
+
+impl Rate {
+    /// Parses a rate as ops type it ("0.9375" or "0,9375"): positive, at most 10 decimal places.
+    pub fn parse(text: &str, from: Currency, to: Currency) -> Result<Rate, ParseError> {
+        let t = text.trim().replace(',', ".");
+        let plain = !t.is_empty()
+            && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && t.matches('.').count() <= 1;
+        let rate = if plain {
+            Decimal::from_str(&t).ok()
+        } else {
+            None
+        }
+        .ok_or_else(|| ParseError(format!("{text:?} is not a rate such as 0.9375")))?;
+        if rate <= Decimal::ZERO {
+            return Err(ParseError("must be greater than zero".into()));
+        }
+        if rate.normalize().scale() > 10 {
+            return Err(ParseError("must have at most 10 decimal places".into()));
+        }
+        if from == to {
+            return Err(ParseError(format!("{} is the base currency", from.code())));
+        }
+        Ok(Rate {
+            from,
+            to,
+            rate: rate.normalize(),
+        })
+    }
+
+    /// Converts an amount, rounding half away from zero to the target's minor unit.
+    pub fn convert(&self, m: Money) -> Option<Money> {
+        if m.currency != self.from {
+            return None;
+        }
+        let v = (m.to_decimal() * self.rate).round_dp_with_strategy(
+            self.to.exponent(),
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        );
+        Money::from_decimal(v, self.to).ok()
+    }
+}
+
 /// The JSON form: `{"amount": "30000.00", "currency": "EUR"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -282,6 +332,50 @@ mod tests {
             Money::parse_localized(&m.amount_localized(true, true), eur()).unwrap(),
             m
         );
+    }
+
+    #[test]
+    fn rates_convert_exactly_and_round_half_away_from_zero() {
+        let chf = Currency::parse("CHF").unwrap();
+        let r = Rate::parse("1,0625", chf, eur()).unwrap();
+        assert_eq!(
+            r.convert(Money::parse("100.00", chf).unwrap())
+                .unwrap()
+                .amount_string(),
+            "106.25"
+        );
+        // 0.10 CHF × 1.0625 = 0.10625 EUR → 0.11 EUR
+        assert_eq!(
+            r.convert(Money::parse("0.10", chf).unwrap())
+                .unwrap()
+                .amount_string(),
+            "0.11"
+        );
+        assert!(
+            r.convert(Money::parse("1", eur()).unwrap()).is_none(),
+            "only from its own currency"
+        );
+        let jpy = Currency::parse("JPY").unwrap();
+        let r = Rate::parse("0.0061", jpy, eur()).unwrap();
+        assert_eq!(
+            r.convert(Money::parse("1000000", jpy).unwrap())
+                .unwrap()
+                .amount_string(),
+            "6100.00"
+        );
+        for bad in ["0", "-1", "abc", "1e3", "0.00000000001", ""] {
+            assert!(Rate::parse(bad, chf, eur()).is_err(), "{bad:?}");
+        }
+        assert!(Rate::parse("1", eur(), eur()).is_err(), "no rate to itself");
+    }
+
+    proptest! {
+        #[test]
+        fn a_rate_of_one_between_equal_exponents_keeps_the_amount(minor in -10_i64.pow(12)..10_i64.pow(12)) {
+            let usd = Currency::parse("USD").unwrap();
+            let r = Rate::parse("1", usd, Currency::EUR).unwrap();
+            prop_assert_eq!(r.convert(Money::new(minor, usd)).unwrap().minor, minor);
+        }
     }
 
     proptest! {

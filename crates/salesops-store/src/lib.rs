@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod leads;
 pub mod orgs;
 pub mod pipelines;
+pub mod rates;
 pub mod teams;
 pub mod testing;
 pub mod users;

@@ -150,6 +150,11 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::activities::delete),
         )
         .route("/activities/{id}/complete", post(api::activities::complete))
+        .route("/exchange-rates", get(api::rates::list))
+        .route(
+            "/exchange-rates/{currency}/{valid_from}",
+            axum::routing::put(api::rates::put).delete(api::rates::delete),
+        )
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -21,11 +21,12 @@ use utoipa::OpenApi;
         api::leads::history, api::leads::board,
         api::activities::list, api::activities::create, api::activities::get, api::activities::update, api::activities::delete,
         api::activities::complete,
+        api::rates::list, api::rates::put, api::rates::delete,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"))
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"), (name = "exchange-rates"))
 )]
 pub struct ApiDoc;
 

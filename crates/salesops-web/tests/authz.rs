@@ -208,6 +208,11 @@ async fn every_role_against_every_endpoint() {
                 (Case { name: "GET /activity-types", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/activity-types")),
                 (Case { name: "GET /leads", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/leads")),
                 (Case { name: "GET /activities", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/activities")),
+                (Case { name: "GET /exchange-rates", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/exchange-rates")),
+                (
+                    Case { name: "PUT /exchange-rates/{c}/{d}", expect: [200, 200, 403, 403, 403] },
+                    Req::new(Method::PUT, "/api/v1/exchange-rates/CHF/2026-01-01").json(json!({"rate": "1.07"})),
+                ),
                 (
                     Case { name: "POST /leads", expect: [201, 201, 201, 201, 403] },
                     Req::new(Method::POST, "/api/v1/leads").json(json!({"title": format!("Lead of {role}")})),

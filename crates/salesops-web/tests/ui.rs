@@ -1169,3 +1169,79 @@ async fn the_lead_timeline_speaks_the_readers_time_zone() {
         );
     }
 }
+
+#[tokio::test]
+async fn foreign_amounts_show_in_the_base_currency_too() {
+    for t in TestApp::all().await {
+        let admin = t.actor(t.admin).await;
+        t.app
+            .set_rate(&admin, "CHF", "2020-01-01".parse().unwrap(), "1,05")
+            .await
+            .unwrap();
+        let input = salesops_app::leads::LeadInput {
+            title: Some("Zürich".into()),
+            amount: Some(Some(salesops_domain::MoneyJson {
+                amount: "1000".into(),
+                currency: "CHF".into(),
+            })),
+            ..Default::default()
+        };
+        let lead = t.app.create_lead(&admin, input).await.unwrap();
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        let page = t
+            .raw(get(&format!("/leads/{}", lead.id), &cookie, "de"))
+            .await;
+        assert!(
+            page.text().contains("1.000,00 CHF (≈ 1.050,00 EUR)"),
+            "{}: {}",
+            t.backend,
+            page.text()
+        );
+        let board = t.raw(get("/board", &cookie, "de")).await;
+        assert!(board.text().contains("≈ 1.050,00 EUR"), "{}", board.text());
+    }
+}
+
+#[tokio::test]
+async fn ops_set_exchange_rates_on_their_page() {
+    for t in TestApp::all().await {
+        t.user("ops@test.example", "ops").await;
+        let cookie = ui_login(&t, "ops@test.example", PASSWORD).await;
+        let page = t.raw(get("/exchange-rates", &cookie, "de")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", t.backend);
+        let csrf = hidden(&page, "csrf");
+        let r = t
+            .raw(post(
+                "/exchange-rates",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("currency", "chf"),
+                    ("valid_from", "2026-01-01"),
+                    ("rate", "1,0650"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = t.raw(get("/exchange-rates?saved=1", &cookie, "de")).await;
+        assert!(
+            page.text().contains("Kurs gespeichert.") && page.text().contains("1.065"),
+            "{}",
+            page.text()
+        );
+        let r = t
+            .raw(post(
+                "/exchange-rates",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("currency", "CHF"),
+                    ("valid_from", "2026-01-01"),
+                    ("rate", "null"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("is not a rate"));
+    }
+}

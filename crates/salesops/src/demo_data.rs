@@ -528,6 +528,9 @@ pub async fn load(app: &App, admin: &Actor, org: OrgId, seed: u64) -> anyhow::Re
         lead_rows.push(lead);
     }
 
+    // Swiss customers pay in CHF; ops keep the rate.
+    app.set_rate(admin, "CHF", start.date_naive(), "1.0650")
+        .await?;
     let mut tx = app.db.begin().await?;
     crm::insert_companies(&mut tx, &companies).await?;
     crm::insert_contacts(&mut tx, &contacts).await?;

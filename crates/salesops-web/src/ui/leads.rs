@@ -90,6 +90,8 @@ pub struct BoardColumn {
     pub count: String,
     pub totals: String,
     pub weighted: String,
+    /// The totals in the base currency, when the column holds other currencies.
+    pub base_totals: String,
     pub cards: Vec<Card>,
 }
 
@@ -100,6 +102,32 @@ struct BoardPage {
     pipelines: Vec<Choice>,
     mine: bool,
     columns: Vec<BoardColumn>,
+}
+
+/// "≈ 345.000,00 EUR (gewichtet 120.000,00 EUR)" when amounts in other
+/// currencies are present and every one of them has a rate.
+fn base_line(
+    ctx: &PageCtx,
+    rates: &salesops_app::rates::RateTable,
+    totals: &[Money],
+    weighted: &[Money],
+) -> String {
+    if totals.iter().all(|m| m.currency == rates.base) {
+        return String::new();
+    }
+    let today = chrono::Utc::now().date_naive();
+    match (
+        rates.sum_to_base(totals, today),
+        rates.sum_to_base(weighted, today),
+    ) {
+        (Some(t), Some(w)) => format!(
+            "≈ {} ({}: {})",
+            ctx.money(&t),
+            ctx.t("board-weighted"),
+            ctx.money(&w)
+        ),
+        _ => String::new(),
+    }
 }
 
 fn join_money(ctx: &PageCtx, list: &[Money]) -> String {
@@ -129,9 +157,10 @@ pub async fn board(State(s): State<AppState>, session: Session, uri: Uri) -> Res
         let board = s.app.board(session.actor(), chosen, owner).await?;
         let cards: Vec<Lead> = board.columns.iter().flat_map(|c| c.cards.clone()).collect();
         let names = names(&s, &session, &cards).await?;
-        Ok::<_, AppError>((pipelines, chosen, board, names))
+        let rates = s.app.rate_table(session.actor()).await?;
+        Ok::<_, AppError>((pipelines, chosen, board, names, rates))
     };
-    let (pipelines, chosen, board, names) = match result.await {
+    let (pipelines, chosen, board, names, rates) = match result.await {
         Ok(v) => v,
         Err(e) => return UiError::new(lang, e).into_response(),
     };
@@ -149,6 +178,7 @@ pub async fn board(State(s): State<AppState>, session: Session, uri: Uri) -> Res
             count: super::i18n_count(&ctx, "board-count", c.count),
             totals: join_money(&ctx, &c.totals),
             weighted: join_money(&ctx, &c.weighted),
+            base_totals: base_line(&ctx, &rates, &c.totals, &c.weighted),
             cards: c
                 .cards
                 .iter()
@@ -732,6 +762,7 @@ async fn lead_page(
                 .map(|u| (u.user.id.0, u.user.name))
                 .collect()
         };
+        let rates = s.app.rate_table(a).await?;
         Ok::<_, AppError>((
             l,
             history,
@@ -740,7 +771,14 @@ async fn lead_page(
             form,
             opts,
             people,
-            (acts, log_choices, all_types, type_names, outcome_names),
+            (
+                acts,
+                log_choices,
+                all_types,
+                type_names,
+                outcome_names,
+                rates,
+            ),
         ))
     };
     let (
@@ -751,7 +789,7 @@ async fn lead_page(
         form,
         opts,
         people,
-        (acts, log_choices, all_types, type_names, outcome_names),
+        (acts, log_choices, all_types, type_names, outcome_names, rates),
     ) = match result.await {
         Ok(v) => v,
         Err(e) => return UiError::new(lang, e).into_response(),
@@ -888,7 +926,16 @@ async fn lead_page(
         status_label: ctx.t(&format!("status-{}", l.status.as_str())),
         is_open: l.status == LeadStatus::Open,
         stage_name: current_stage.map(|st| st.name.clone()).unwrap_or_default(),
-        amount: lead_amount(&l).map(|m| ctx.money(&m)).unwrap_or_default(),
+        amount: lead_amount(&l)
+            .map(|m| {
+                match rates.to_base(m, l.closed_at.unwrap_or_else(chrono::Utc::now).date_naive()) {
+                    Some(b) if b.currency != m.currency => {
+                        format!("{} (≈ {})", ctx.money(&m), ctx.money(&b))
+                    }
+                    _ => ctx.money(&m),
+                }
+            })
+            .unwrap_or_default(),
         rotting: current_stage.is_some_and(|st| is_rotting(&l, st, chrono::Utc::now())),
         lost_reason: l.lost_reason.clone().unwrap_or_default(),
         competitor: l.competitor.clone().unwrap_or_default(),

@@ -8,6 +8,7 @@ mod leads;
 mod pages;
 mod people;
 mod pipelines;
+mod rates;
 mod teams;
 
 use crate::extract::{Auth, LANG_COOKIE, SESSION_COOKIE, Via, cookie};
@@ -95,6 +96,7 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/leads/{id}/{action}", post(leads::act))
         .route("/activities", get(activities::agenda))
         .route("/activities/{id}/complete", post(activities::complete))
+        .route("/exchange-rates", get(rates::list).post(rates::save))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }

@@ -1,0 +1,12 @@
+-- The rate table ops maintain: how much of the organisation's base currency
+-- one unit of another currency buys, from a date on. Rates are exact
+-- decimal strings.
+
+CREATE TABLE exchange_rates (
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    currency CHAR(3) NOT NULL,
+    valid_from DATE NOT NULL,
+    rate TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (org_id, currency, valid_from)
+);
