@@ -17,15 +17,15 @@ const EXPECT_TIMEOUT_MS = 10_000;
 // The navigation of an admin (viewers have no activities, board, leads,
 // companies and contacts; only admin and ops shape the activity types).
 const NAV_DE = [
-  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Firmen', 'Kontakte', 'Pipelines', 'Aktivitätsarten',
+  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Firmen', 'Kontakte', 'Pipelines', 'Wechselkurse', 'Aktivitätsarten',
   'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku',
 ];
 const NAV_EN = [
-  'Home', 'My activities', 'Board', 'Leads', 'Companies', 'Contacts', 'Pipelines', 'Activity types',
+  'Home', 'My activities', 'Board', 'Leads', 'Companies', 'Contacts', 'Pipelines', 'Exchange rates', 'Activity types',
   'People', 'Teams', 'API tokens', 'Settings', 'API docs',
 ];
 const NAV_HREFS = [
-  '/home', '/activities', '/board', '/leads', '/companies', '/contacts', '/pipelines', '/activity-types',
+  '/home', '/activities', '/board', '/leads', '/companies', '/contacts', '/pipelines', '/exchange-rates', '/activity-types',
   '/people', '/teams', '/tokens', '/settings', '/api/docs',
 ];
 
