@@ -37,17 +37,19 @@ pub struct Agenda {
 }
 
 impl App {
-    /// Checks the activity's type and outcome: the type exists and is not
-    /// archived, the outcome belongs to that type.
+    /// Checks the activity's type and outcome: the type exists, the outcome
+    /// belongs to that type. `new`: archived types and outcomes are refused
+    /// for new activities only; existing ones can still be completed and edited.
     async fn check_type(
         &self,
         actor: &Actor,
         type_id: ActivityTypeId,
         outcome: Option<OutcomeId>,
+        new: bool,
         errs: &mut Invalid,
     ) -> Result<()> {
         match activity_types::get_type(&mut self.conn(), actor.org_id, type_id).await {
-            Ok(t) if t.archived => errs.push("type_id", "the activity type is archived"),
+            Ok(t) if t.archived && new => errs.push("type_id", "the activity type is archived"),
             Ok(_) => {}
             Err(StoreError::NotFound) => {
                 errs.push("type_id", format!("unknown activity type {type_id}"))
@@ -59,7 +61,7 @@ impl App {
                 Ok(x) if x.type_id != type_id => {
                     errs.push("outcome_id", "belongs to another activity type")
                 }
-                Ok(x) if x.archived => errs.push("outcome_id", "the outcome is archived"),
+                Ok(x) if x.archived && new => errs.push("outcome_id", "the outcome is archived"),
                 Ok(_) => {}
                 Err(StoreError::NotFound) => {
                     errs.push("outcome_id", format!("unknown outcome {o}"))
@@ -98,7 +100,8 @@ impl App {
             );
         }
         let outcome = input.outcome_id.flatten();
-        self.check_type(actor, type_id, outcome, &mut errs).await?;
+        self.check_type(actor, type_id, outcome, true, &mut errs)
+            .await?;
         let duration = input.duration_minutes.flatten();
         if duration.is_some_and(|d| !(0..=1440).contains(&d)) {
             errs.push("duration_minutes", "must be between 0 and 1440 minutes");
@@ -165,6 +168,16 @@ impl App {
         let a = activities::get(&mut self.conn(), actor.org_id, id).await?;
         let t = self.owner_target(actor, Some(a.user_id.0)).await?;
         require(actor, Resource::Activity, Action::Read, Some(&t))?;
+        // The record it is on must be visible too (else: not found).
+        if let Some(l) = a.lead_id {
+            self.get_lead(actor, LeadId(l)).await?;
+        }
+        if let Some(c) = a.company_id {
+            self.get_company(actor, CompanyId(c)).await?;
+        }
+        if let Some(c) = a.contact_id {
+            self.get_contact(actor, ContactId(c)).await?;
+        }
         Ok((a, t))
     }
 
@@ -182,6 +195,7 @@ impl App {
     ) -> Result<Vec<Activity>> {
         require(actor, Resource::Activity, Action::Read, None)?;
         f.users = self.visible_owners(actor).await?;
+        f.record_owners = f.users.clone();
         Ok(activities::list(&mut self.conn(), actor.org_id, &f, limit, newest_first).await?)
     }
 
@@ -200,7 +214,7 @@ impl App {
             return Err(AppError::Conflict("the activity is already done".into()));
         }
         let mut errs = Invalid::default();
-        self.check_type(actor, a.type_id, outcome, &mut errs)
+        self.check_type(actor, a.type_id, outcome, false, &mut errs)
             .await?;
         errs.into_result()?;
         let mut ch: Vec<(&'static str, SimpleExpr)> = vec![
@@ -248,7 +262,8 @@ impl App {
         }
         let mut ch: Vec<(&'static str, SimpleExpr)> = vec![];
         if let Some(o) = input.outcome_id {
-            self.check_type(actor, a.type_id, o, &mut errs).await?;
+            self.check_type(actor, a.type_id, o, false, &mut errs)
+                .await?;
             if o.is_some() && !a.done {
                 errs.push(
                     "outcome_id",

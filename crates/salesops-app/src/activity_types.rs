@@ -213,6 +213,7 @@ impl App {
     /// Creates the default activity types of an organisation that has none.
     pub async fn ensure_default_activity_types(&self, org: OrgId, locale: Locale) -> Result<()> {
         let mut tx = self.db.begin().await?;
+        salesops_store::orgs::lock(&mut tx, org).await?;
         if activity_types::count_types(&mut tx, org).await? > 0 {
             return Ok(());
         }

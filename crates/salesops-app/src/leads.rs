@@ -430,7 +430,25 @@ impl App {
         if if_match.is_some_and(|v| v != current.version) {
             return Err(AppError::Stale);
         }
-        leads::delete(&mut self.conn(), actor.org_id, id).await?;
+        let mut tx = self.db.begin().await?;
+        // Deleting the lead deletes its activities: not other people's.
+        if salesops_store::activities::count_on_lead_by_others(
+            &mut tx,
+            actor.org_id,
+            id,
+            actor.user_id,
+        )
+        .await?
+            > 0
+            && !actor.sees_all()
+        {
+            return Err(AppError::Conflict(
+                "other people logged activities on this lead; ask a manager or ops to delete it"
+                    .into(),
+            ));
+        }
+        leads::delete(&mut tx, actor.org_id, id).await?;
+        tx.commit().await?;
         Ok(())
     }
 

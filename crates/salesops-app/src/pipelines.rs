@@ -154,6 +154,7 @@ impl App {
     /// no pipeline yet (a new organisation, or one created before pipelines existed).
     pub async fn ensure_default_pipeline(&self, org: OrgId, locale: Locale) -> Result<()> {
         let mut tx = self.db.begin().await?;
+        salesops_store::orgs::lock(&mut tx, org).await?;
         if pipelines::count_pipelines(&mut tx, org).await? > 0 {
             return Ok(());
         }
@@ -336,6 +337,7 @@ impl App {
         errs.into_result()?;
         let at = now();
         let mut tx = self.db.begin().await?;
+        salesops_store::orgs::lock(&mut tx, actor.org_id).await?;
         if input.is_default == Some(true) {
             for other in pipelines::list_pipelines(&mut tx, actor.org_id).await? {
                 if other.is_default && other.id != id {
@@ -400,6 +402,7 @@ impl App {
         let ch = stage_changes(&input, &mut errs);
         let at = now();
         let mut tx = self.db.begin().await?;
+        salesops_store::orgs::lock(&mut tx, actor.org_id).await?;
         let stages = pipelines::list_stages(&mut tx, actor.org_id, Some(&[pipeline])).await?;
         pipelines::get_pipeline(&mut tx, actor.org_id, pipeline).await?;
         let count = stages.len() as i32;
@@ -477,6 +480,7 @@ impl App {
         require(actor, Resource::Settings, Action::Delete, None)?;
         let at = now();
         let mut tx = self.db.begin().await?;
+        salesops_store::orgs::lock(&mut tx, actor.org_id).await?;
         let s = pipelines::get_stage(&mut tx, actor.org_id, stage).await?;
         if s.pipeline_id != pipeline {
             return Err(AppError::NotFound);
@@ -519,6 +523,7 @@ impl App {
         require(actor, Resource::Settings, Action::Update, None)?;
         let at = now();
         let mut tx = self.db.begin().await?;
+        salesops_store::orgs::lock(&mut tx, actor.org_id).await?;
         let p = pipelines::get_pipeline(&mut tx, actor.org_id, pipeline).await?;
         if if_match.is_some_and(|v| v != p.version) {
             return Err(AppError::Stale);

@@ -110,6 +110,27 @@ pub struct Filter {
     pub due_from: Option<DateTime<Utc>>,
     /// Done ones that happened at or after this time.
     pub happened_from: Option<DateTime<Utc>>,
+    /// Only activities whose lead, company and contact (where set) are
+    /// unowned or owned by these users (None: no such limit).
+    pub record_owners: Option<Vec<UserId>>,
+}
+
+/// `col IS NULL OR col IN (SELECT id FROM table WHERE owner unset or one of owners)`.
+fn visible_record(
+    org: OrgId,
+    col: &'static str,
+    table: &'static str,
+    owners: &[UserId],
+) -> sea_query::Condition {
+    let sub = Query::select()
+        .column("id")
+        .from(table)
+        .and_where(Expr::col("org_id").eq(org.0))
+        .cond_where(crate::db::owned_by_or_unowned(owners))
+        .to_owned();
+    sea_query::Cond::any()
+        .add(Expr::col(col).is_null())
+        .add(Expr::col(col).in_subquery(sub))
 }
 
 /// Activities in the order they happened or are due (newest first when
@@ -152,6 +173,11 @@ pub async fn list(
     if let Some(t) = f.happened_from {
         q.and_where(Expr::col("happened_at").gte(t));
     }
+    if let Some(o) = &f.record_owners {
+        q.cond_where(visible_record(org, "lead_id", "leads", o));
+        q.cond_where(visible_record(org, "company_id", "companies", o));
+        q.cond_where(visible_record(org, "contact_id", "contacts", o));
+    }
     let order = if newest_first {
         Order::Desc
     } else {
@@ -177,4 +203,21 @@ pub async fn update(
 
 pub async fn delete(c: &mut impl Conn, org: OrgId, id: ActivityId) -> Result<()> {
     delete_by_id(c, "activities", org, id.0).await
+}
+
+/// How many activities on a lead were done by someone other than `user`.
+pub async fn count_on_lead_by_others(
+    c: &mut impl Conn,
+    org: OrgId,
+    lead: LeadId,
+    user: UserId,
+) -> Result<i64> {
+    let q = Query::select()
+        .expr_as(Expr::col("id").count(), "n")
+        .from("activities")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("lead_id").eq(lead.0))
+        .and_where(Expr::col("user_id").ne(user.0))
+        .to_owned();
+    Ok(c.one::<crate::db::Count>(&q).await?.n)
 }

@@ -93,3 +93,15 @@ pub async fn rename(c: &mut impl Conn, id: OrgId, name: &str, at: DateTime<Utc>)
         .to_owned();
     c.exec(&q).await
 }
+
+/// Takes the organisation's row lock for the rest of the transaction (a
+/// version bump): settings changes (pipelines, stage order, defaults) that
+/// read, then write, run one after another on PostgreSQL as on SQLite.
+pub async fn lock(c: &mut impl Conn, id: OrgId) -> Result<u64> {
+    let q = Query::update()
+        .table("orgs")
+        .value("version", Expr::col("version").add(1))
+        .and_where(Expr::col("id").eq(id.0))
+        .to_owned();
+    c.exec(&q).await
+}

@@ -241,3 +241,138 @@ async fn bad_activities_are_refused_field_by_field() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn review_fixes_hold() {
+    for t in TestApp::all().await {
+        let admin = t.token(t.admin).await;
+        let rep = t.user("rep@test.example", "rep").await;
+        let mate = t.user("mate@test.example", "rep").await;
+        let other = t.user("other@test.example", "rep").await;
+        t.team("Nord", None, &[rep, mate]).await;
+        t.team("Süd", None, &[other]).await;
+        let ty = types(&t, &admin).await;
+        let meeting = type_id(&ty, "Termin");
+        // A teammate's activity on a lead the rep may not see stays hidden.
+        let hidden = t
+            .send(
+                Req::new(Method::POST, "/api/v1/leads")
+                    .cred(&admin)
+                    .json(json!({"title": "Süd only", "owner_id": other})),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mate_actor = t.actor(mate).await;
+        let admin_actor = t.actor(t.admin).await;
+        let _ = admin_actor;
+        let act = t
+            .app
+            .log_activity(
+                &t.actor(t.admin).await,
+                salesops_app::activities::ActivityInput {
+                    type_id: Some(meeting.parse().unwrap()),
+                    lead_id: Some(hidden.parse().unwrap()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let _ = mate_actor;
+        let rep_tok = t.token(rep).await;
+        let list = t
+            .send(Req::new(Method::GET, "/api/v1/activities").cred(&rep_tok))
+            .await
+            .json();
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["lead_id"] != json!(hidden)),
+            "{}",
+            t.backend
+        );
+        assert_eq!(
+            t.send(Req::new(Method::GET, format!("/api/v1/activities/{}", act.id)).cred(&rep_tok))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        // A scheduled activity of a type archived since can still be completed.
+        let lead = t
+            .send(
+                Req::new(Method::POST, "/api/v1/leads")
+                    .cred(&rep_tok)
+                    .json(json!({"title": "Mine"})),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let due = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+        let sched = t
+            .send(
+                Req::new(Method::POST, "/api/v1/activities")
+                    .cred(&rep_tok)
+                    .json(json!({"type_id": meeting, "lead_id": lead, "due_at": due})),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let v = t
+            .send(Req::new(Method::GET, format!("/api/v1/activity-types/{meeting}")).cred(&admin))
+            .await
+            .json()["version"]
+            .as_i64()
+            .unwrap();
+        t.send(
+            Req::new(Method::PATCH, format!("/api/v1/activity-types/{meeting}"))
+                .cred(&admin)
+                .header("if-match", &format!("\"{v}\""))
+                .json(json!({"archived": true})),
+        )
+        .await;
+        let r = t
+            .send(
+                Req::new(Method::POST, format!("/api/v1/activities/{sched}/complete"))
+                    .cred(&rep_tok)
+                    .json(json!({"outcome_id": outcome_id(&ty, "Termin", "stattgefunden")})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = t
+            .send(
+                Req::new(Method::POST, "/api/v1/activities")
+                    .cred(&rep_tok)
+                    .json(json!({"type_id": meeting, "lead_id": lead})),
+            )
+            .await;
+        assert_eq!(r.problem_fields(), vec!["type_id"], "but no new ones");
+        // A rep cannot delete a lead that carries someone else's activities.
+        let call = type_id(&ty, "Anruf");
+        t.app
+            .log_activity(
+                &t.actor(t.admin).await,
+                salesops_app::activities::ActivityInput {
+                    type_id: Some(call.parse().unwrap()),
+                    lead_id: Some(lead.parse().unwrap()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let r = t
+            .send(Req::new(Method::DELETE, format!("/api/v1/leads/{lead}")).cred(&rep_tok))
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+        // Amounts above a hundred billion are refused, not overflowed.
+        let r = t.send(Req::new(Method::POST, "/api/v1/leads").cred(&rep_tok).json(json!({"title": "Huge", "amount": {"amount": "90000000000000000", "currency": "EUR"}}))).await;
+        assert_eq!(r.problem_fields(), vec!["amount"]);
+    }
+}

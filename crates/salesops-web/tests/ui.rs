@@ -1245,3 +1245,57 @@ async fn ops_set_exchange_rates_on_their_page() {
         assert!(r.text().contains("is not a rate"));
     }
 }
+
+#[tokio::test]
+async fn a_german_thousands_dot_is_not_a_decimal_point() {
+    for t in TestApp::all().await {
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        let page = t.raw(get("/leads", &cookie, "de")).await;
+        let csrf = hidden(&page, "csrf");
+        let r = t
+            .raw(post(
+                "/leads",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("title", "Punkt"),
+                    ("amount", "25.000"),
+                    ("currency", "EUR"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let id = r
+            .header("location")
+            .unwrap()
+            .trim_start_matches("/leads/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let lead = t
+            .app
+            .get_lead(&t.actor(t.admin).await, id.parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            lead.amount_minor,
+            Some(2_500_000),
+            "{}: 25.000 EUR in German is twenty-five thousand",
+            t.backend
+        );
+        let r = t
+            .raw(post(
+                "/leads",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("title", "Mehrdeutig"),
+                    ("amount", "1.2.3"),
+                    ("currency", "EUR"),
+                ],
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "never guessed");
+    }
+}

@@ -155,6 +155,7 @@ pub async fn list(
         due_before: overdue.then(Utc::now),
         due_from: None,
         happened_from: q.from,
+        record_owners: None,
     };
     errs.into_result()?;
     let items = s

@@ -114,9 +114,20 @@ pub async fn log_on_lead(
     let (type_id, outcome) = choice.expect("checked above");
     // The form's local time is the user's time zone.
     let tz = session.actor().tz();
-    let due_at = due_at
-        .and_then(|d| tz.from_local_datetime(&d).earliest())
-        .map(|d| d.with_timezone(&Utc));
+    let due_at = match due_at {
+        None => None,
+        Some(d) => match tz.from_local_datetime(&d).earliest() {
+            Some(x) => Some(x.with_timezone(&Utc)),
+            // A time skipped by the clock change does not exist here.
+            None => {
+                let e = Invalid::one(
+                    "due_at",
+                    "that time does not exist in your time zone (clock change)",
+                );
+                return UiError::new(lang, AppError::Invalid(e)).into_response();
+            }
+        },
+    };
     let scheduled = due_at.is_some();
     let input = ActivityInput {
         type_id: Some(type_id),

@@ -172,13 +172,13 @@ impl CompanyForm {
 }
 
 /// Reads the company form; amounts may use a decimal comma.
-fn company_input(f: &Form, errs: &mut Invalid) -> CompanyInput {
+fn company_input(f: &Form, errs: &mut Invalid, german: bool) -> CompanyInput {
     let value = match f.opt("value_amount") {
         None => None,
         Some(a) => {
             let currency = f.opt("value_currency").unwrap_or_else(|| "EUR".into());
             match salesops_domain::Currency::parse(&currency) {
-                Ok(c) => match salesops_domain::Money::parse_localized(&a, c) {
+                Ok(c) => match salesops_domain::Money::parse_localized(&a, c, german) {
                     Ok(m) => Some(MoneyJson::from(m)),
                     Err(e) => {
                         errs.push("value", e.0);
@@ -337,7 +337,11 @@ pub async fn create_company(
         return e.into_response();
     }
     let mut errs = Invalid::default();
-    let input = company_input(&form, &mut errs);
+    let input = company_input(
+        &form,
+        &mut errs,
+        session.actor().locale == salesops_domain::Locale::De,
+    );
     let typed = CompanyForm::from_form(&form);
     if !errs.is_empty() {
         return companies_page(
@@ -600,7 +604,11 @@ pub async fn update_company(
         Err(e) => return e.into_response(),
     };
     let mut errs = Invalid::default();
-    let input = company_input(&form, &mut errs);
+    let input = company_input(
+        &form,
+        &mut errs,
+        session.actor().locale == salesops_domain::Locale::De,
+    );
     let typed = CompanyForm::from_form(&form);
     if !errs.is_empty() {
         let v = CompanyView {

@@ -111,11 +111,11 @@ fn base_line(
     rates: &salesops_app::rates::RateTable,
     totals: &[Money],
     weighted: &[Money],
+    today: chrono::NaiveDate,
 ) -> String {
     if totals.iter().all(|m| m.currency == rates.base) {
         return String::new();
     }
-    let today = chrono::Utc::now().date_naive();
     match (
         rates.sum_to_base(totals, today),
         rates.sum_to_base(weighted, today),
@@ -167,6 +167,8 @@ pub async fn board(State(s): State<AppState>, session: Session, uri: Uri) -> Res
     let mut ctx = session.ctx("board");
     ctx.notice = q.get("moved").map(|_| ctx.t("leads-moved"));
     let at = chrono::Utc::now();
+    // The rate of the reader's today.
+    let today = at.with_timezone(&session.actor().tz()).date_naive();
     let columns = board
         .columns
         .into_iter()
@@ -178,7 +180,7 @@ pub async fn board(State(s): State<AppState>, session: Session, uri: Uri) -> Res
             count: super::i18n_count(&ctx, "board-count", c.count),
             totals: join_money(&ctx, &c.totals),
             weighted: join_money(&ctx, &c.weighted),
-            base_totals: base_line(&ctx, &rates, &c.totals, &c.weighted),
+            base_totals: base_line(&ctx, &rates, &c.totals, &c.weighted, today),
             cards: c
                 .cards
                 .iter()
@@ -287,12 +289,12 @@ impl LeadForm {
 }
 
 /// Reads the lead form (create or edit). Amounts may use a decimal comma.
-fn lead_input(f: &Form, errs: &mut Invalid, create: bool) -> LeadInput {
+fn lead_input(f: &Form, errs: &mut Invalid, create: bool, german: bool) -> LeadInput {
     let amount = match f.opt("amount") {
         None => None,
         Some(a) => {
             let cur = f.opt("currency").unwrap_or_else(|| "EUR".into());
-            match Currency::parse(&cur).and_then(|c| Money::parse_localized(&a, c)) {
+            match Currency::parse(&cur).and_then(|c| Money::parse_localized(&a, c, german)) {
                 Ok(m) => Some(MoneyJson::from(m)),
                 Err(e) => {
                     errs.push("amount", e.0);
@@ -633,7 +635,7 @@ pub async fn create(State(s): State<AppState>, session: Session, uri: Uri, form:
         return e.into_response();
     }
     let mut errs = Invalid::default();
-    let input = lead_input(&form, &mut errs, true);
+    let input = lead_input(&form, &mut errs, true, session.actor().locale == Locale::De);
     let typed = LeadForm::from_form(&form);
     let result = if errs.is_empty() {
         s.app.create_lead(session.actor(), input).await
@@ -1008,7 +1010,12 @@ pub async fn update(
         Err(e) => return e.into_response(),
     };
     let mut errs = Invalid::default();
-    let input = lead_input(&form, &mut errs, false);
+    let input = lead_input(
+        &form,
+        &mut errs,
+        false,
+        session.actor().locale == Locale::De,
+    );
     let typed = LeadForm::from_form(&form);
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let result = if errs.is_empty() {
