@@ -265,9 +265,6 @@ async fn review_fixes_hold() {
             .as_str()
             .unwrap()
             .to_string();
-        let mate_actor = t.actor(mate).await;
-        let admin_actor = t.actor(t.admin).await;
-        let _ = admin_actor;
         let act = t
             .app
             .log_activity(
@@ -280,7 +277,6 @@ async fn review_fixes_hold() {
             )
             .await
             .unwrap();
-        let _ = mate_actor;
         let rep_tok = t.token(rep).await;
         let list = t
             .send(Req::new(Method::GET, "/api/v1/activities").cred(&rep_tok))
