@@ -146,15 +146,6 @@ const DEFAULT_TYPES: [DefaultType; 5] = [
     },
 ];
 
-fn colour(c: &str) -> std::result::Result<String, &'static str> {
-    let c = c.trim();
-    if c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit()) {
-        Ok(c.to_lowercase())
-    } else {
-        Err("must be a colour like #3f7fbf")
-    }
-}
-
 fn type_changes(input: &TypeInput, errs: &mut Invalid) -> Vec<(&'static str, SimpleExpr)> {
     let mut ch: Vec<(&'static str, SimpleExpr)> = vec![];
     if let Some(n) = &input.name
@@ -168,7 +159,7 @@ fn type_changes(input: &TypeInput, errs: &mut Invalid) -> Vec<(&'static str, Sim
         ch.push(("kind", k.as_str().into()));
     }
     if let Some(c) = &input.colour
-        && let Some(c) = errs.check("colour", colour(c))
+        && let Some(c) = errs.check("colour", crate::fields::colour(c))
     {
         ch.push(("colour", c.into()));
     }
@@ -196,7 +187,7 @@ fn outcome_changes(input: &OutcomeInput, errs: &mut Invalid) -> Vec<(&'static st
         ch.push(("name", n.into()));
     }
     if let Some(c) = &input.colour
-        && let Some(c) = errs.check("colour", colour(c))
+        && let Some(c) = errs.check("colour", crate::fields::colour(c))
     {
         ch.push(("colour", c.into()));
     }
@@ -523,7 +514,11 @@ fn apply_type(t: &mut ActivityType, input: &TypeInput) {
     if let Some(k) = input.kind.as_deref().and_then(|k| k.parse().ok()) {
         t.kind = k;
     }
-    if let Some(c) = input.colour.as_deref().and_then(|c| colour(c).ok()) {
+    if let Some(c) = input
+        .colour
+        .as_deref()
+        .and_then(|c| crate::fields::colour(c).ok())
+    {
         t.colour = c;
     }
     if let Some(i) = &input.icon {
@@ -541,7 +536,11 @@ fn apply_outcome(o: &mut Outcome, input: &OutcomeInput) {
     if let Some(n) = &input.name {
         o.name = n.trim().to_string();
     }
-    if let Some(c) = input.colour.as_deref().and_then(|c| colour(c).ok()) {
+    if let Some(c) = input
+        .colour
+        .as_deref()
+        .and_then(|c| crate::fields::colour(c).ok())
+    {
         o.colour = c;
     }
     if let Some(b) = input.positive {

@@ -1,5 +1,6 @@
 //! Companies (accounts) and their contacts.
 
+use crate::fields::text;
 use crate::permissions::{Action, Actor, Resource, Target, require};
 use crate::{App, AppError, Page, Result};
 use salesops_domain::{
@@ -41,16 +42,6 @@ pub struct ContactInput {
     pub notes: Option<Option<String>>,
     pub owner_id: Option<Option<UserId>>,
     pub external_id: Option<Option<String>>,
-}
-
-/// A trimmed optional text of at most `max` characters; blank is `None`.
-fn text(errs: &mut Invalid, field: &str, v: &Option<String>, max: usize) -> Option<String> {
-    let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    if t.chars().count() > max {
-        errs.push(field, format!("must be at most {max} characters"));
-        return None;
-    }
-    Some(t.to_string())
 }
 
 fn parse_website(v: &str) -> std::result::Result<String, &'static str> {
@@ -119,16 +110,18 @@ impl App {
         ))
     }
 
-    /// Checks a new owner: an active user of the organisation; handing a
-    /// record to somebody else needs the right to administer accounts.
-    async fn check_owner(
+    /// Checks a new owner of a record (`resource`: accounts or leads): an
+    /// active user of the organisation; handing a record to somebody else
+    /// needs the right to administer such records.
+    pub(crate) async fn check_owner(
         &self,
         actor: &Actor,
+        resource: Resource,
         owner: Option<UserId>,
         errs: &mut Invalid,
     ) -> Result<()> {
         let Some(o) = owner else { return Ok(()) };
-        if o != actor.user_id && !crate::can(actor, Resource::Account, Action::Administer, None) {
+        if o != actor.user_id && !crate::can(actor, resource, Action::Administer, None) {
             errs.push("owner_id", "you can assign records only to yourself");
             return Ok(());
         }
@@ -222,7 +215,8 @@ impl App {
         let owner = input
             .owner_id
             .unwrap_or((actor.role == Role::Rep).then_some(actor.user_id));
-        self.check_owner(actor, owner, &mut errs).await?;
+        self.check_owner(actor, Resource::Account, owner, &mut errs)
+            .await?;
         let changes = self.company_changes(
             &CompanyInput {
                 owner_id: Some(owner),
@@ -299,7 +293,8 @@ impl App {
         if let Some(o) = input.owner_id
             && o.map(|u| u.0) != current.owner_id
         {
-            self.check_owner(actor, o, &mut errs).await?;
+            self.check_owner(actor, Resource::Account, o, &mut errs)
+                .await?;
         }
         let mut changes = self.company_changes(&input, &mut errs);
         errs.into_result()?;
@@ -398,7 +393,8 @@ impl App {
         let owner = input
             .owner_id
             .unwrap_or((actor.role == Role::Rep).then_some(actor.user_id));
-        self.check_owner(actor, owner, &mut errs).await?;
+        self.check_owner(actor, Resource::Account, owner, &mut errs)
+            .await?;
         let changes = self
             .contact_changes(
                 actor,
@@ -472,7 +468,8 @@ impl App {
         if let Some(o) = input.owner_id
             && o.map(|u| u.0) != current.owner_id
         {
-            self.check_owner(actor, o, &mut errs).await?;
+            self.check_owner(actor, Resource::Account, o, &mut errs)
+                .await?;
         }
         let mut changes = self.contact_changes(actor, &input, &mut errs).await?;
         errs.into_result()?;

@@ -2,6 +2,7 @@
 //! pipeline, win, lose, cancel, reopen; every stage and status change is
 //! kept in the stage history.
 
+use crate::fields::text;
 use crate::permissions::{Action, Actor, Resource, Target, require};
 use crate::{App, AppError, Page, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -120,15 +121,6 @@ impl Patch {
     }
 }
 
-fn text(errs: &mut Invalid, field: &str, v: &Option<String>, max: usize) -> Option<String> {
-    let t = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-    if t.chars().count() > max {
-        errs.push(field, format!("must be at most {max} characters"));
-        return None;
-    }
-    Some(t.to_string())
-}
-
 /// The lead's amount, when it has one.
 pub fn lead_amount(l: &Lead) -> Option<Money> {
     Some(Money::new(
@@ -212,7 +204,7 @@ impl App {
         p.sql_at = input.sql_at;
         if let Some(o) = input.owner_id {
             if o.map(|u| u.0) != current_owner {
-                self.check_owner_of(actor, o, errs).await?;
+                self.check_owner(actor, Resource::Lead, o, errs).await?;
             }
             p.owner_id = Some(o.map(|u| u.0));
         }
@@ -257,33 +249,6 @@ impl App {
             p.external_id = Some(text(errs, "external_id", e, 100));
         }
         Ok(p)
-    }
-
-    /// The new owner is an active user, and only those who may hand records
-    /// to others assign someone else.
-    async fn check_owner_of(
-        &self,
-        actor: &Actor,
-        owner: Option<UserId>,
-        errs: &mut Invalid,
-    ) -> Result<()> {
-        let Some(o) = owner else { return Ok(()) };
-        if o != actor.user_id && !crate::can(actor, Resource::Lead, Action::Administer, None) {
-            errs.push("owner_id", "you can assign leads only to yourself");
-            return Ok(());
-        }
-        match salesops_store::users::get(&mut self.conn(), actor.org_id, o).await {
-            Ok(u) if u.active => Ok(()),
-            Ok(_) => {
-                errs.push("owner_id", "is not an active user");
-                Ok(())
-            }
-            Err(StoreError::NotFound) => {
-                errs.push("owner_id", format!("unknown user {o}"));
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
     }
 
     pub async fn create_lead(&self, actor: &Actor, input: LeadInput) -> Result<Lead> {

@@ -6,6 +6,7 @@ pub mod activity_types;
 pub mod auth;
 pub mod crm;
 mod error;
+mod fields;
 pub mod leads;
 pub mod orgs;
 pub mod permissions;

@@ -89,15 +89,6 @@ const DEFAULT_STAGES: [DefaultStage; 5] = [
     },
 ];
 
-fn check_colour(c: &str) -> std::result::Result<String, &'static str> {
-    let c = c.trim();
-    if c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit()) {
-        Ok(c.to_lowercase())
-    } else {
-        Err("must be a colour like #3f7fbf")
-    }
-}
-
 fn stage_changes(input: &StageInput, errs: &mut Invalid) -> Vec<(&'static str, SimpleExpr)> {
     let mut ch: Vec<(&'static str, SimpleExpr)> = vec![];
     if let Some(n) = &input.name
@@ -120,7 +111,7 @@ fn stage_changes(input: &StageInput, errs: &mut Invalid) -> Vec<(&'static str, S
         }
     }
     if let Some(c) = &input.colour
-        && let Some(c) = errs.check("colour", check_colour(c))
+        && let Some(c) = errs.check("colour", crate::fields::colour(c))
     {
         ch.push(("colour", c.into()));
     }

@@ -10,13 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use salesops_app::AppError;
 use salesops_app::activity_types::{ICONS, OutcomeInput, TypeInput, TypeView};
 use salesops_domain::{ActivityKind, ActivityTypeId, OutcomeId};
-use std::collections::HashMap;
-
-fn query(uri: &Uri) -> HashMap<String, String> {
-    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
 
 pub struct OutcomeRow {
     pub id: String,
@@ -121,7 +114,7 @@ async fn page(
 }
 
 pub async fn list(State(s): State<AppState>, session: Session, uri: Uri) -> Response {
-    let q = query(&uri);
+    let q = super::query(&uri);
     let notice = ["created", "saved", "deleted", "outcome_saved"]
         .into_iter()
         .find(|k| q.contains_key(*k))

@@ -14,12 +14,6 @@ use salesops_store::crm::{Company, Contact, Filter};
 use salesops_store::users::Filter as UserFilter;
 use std::collections::HashMap;
 
-fn query(uri: &Uri) -> HashMap<String, String> {
-    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
 /// A form field: blank is "clear".
 fn field(f: &Form, key: &str) -> Option<Option<String>> {
     Some(f.opt(key))
@@ -243,7 +237,7 @@ async fn companies_page(
     status: StatusCode,
 ) -> Response {
     let lang = session.actor().locale;
-    let qs = query(uri);
+    let qs = super::query(uri);
     let cursor = crate::extract::decode_cursor(qs.get("cursor").map(String::as_str))
         .ok()
         .flatten();
@@ -569,7 +563,7 @@ pub async fn company(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let q = query(&uri);
+    let q = super::query(&uri);
     let notice = if q.contains_key("created") {
         Some("companies-created")
     } else if q.contains_key("saved") {
@@ -783,7 +777,7 @@ async fn contacts_page(
     status: StatusCode,
 ) -> Response {
     let lang = session.actor().locale;
-    let qs = query(uri);
+    let qs = super::query(uri);
     let cursor = crate::extract::decode_cursor(qs.get("cursor").map(String::as_str))
         .ok()
         .flatten();
@@ -984,7 +978,7 @@ pub async fn contact(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let q = query(&uri);
+    let q = super::query(&uri);
     let notice = if q.contains_key("created") {
         Some("contacts-created")
     } else if q.contains_key("saved") {

@@ -20,12 +20,6 @@ use salesops_store::users::Filter as UserFilter;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn query(uri: &Uri) -> HashMap<String, String> {
-    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
 /// Names of companies and users for cards and tables, fetched in one query each.
 struct Names {
     companies: HashMap<Uuid, String>,
@@ -139,7 +133,7 @@ fn join_money(ctx: &PageCtx, list: &[Money]) -> String {
 
 pub async fn board(State(s): State<AppState>, session: Session, uri: Uri) -> Response {
     let lang = session.actor().locale;
-    let q = query(&uri);
+    let q = super::query(&uri);
     let mine = q.contains_key("mine");
     let result = async {
         let pipelines = s.app.list_pipelines(session.actor()).await?;
@@ -516,7 +510,7 @@ async fn leads_page(
     status: StatusCode,
 ) -> Response {
     let lang = session.actor().locale;
-    let qs = query(uri);
+    let qs = super::query(uri);
     let status_filter = match qs.get("status").map(String::as_str) {
         None => Some(LeadStatus::Open),
         Some("") | Some("any") => None,
@@ -968,7 +962,7 @@ pub async fn show(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let q = query(&uri);
+    let q = super::query(&uri);
     let notice = [
         ("created", "leads-created"),
         ("saved", "leads-saved"),

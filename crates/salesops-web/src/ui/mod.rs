@@ -462,6 +462,13 @@ impl FieldErrors {
     }
 }
 
+/// The query-string parameters of a page request.
+pub fn query(uri: &axum::http::Uri) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
 /// Parses an id from a path segment; anything else is the "not found" page.
 pub fn parse_id<T: std::str::FromStr>(session: &Session, id: &str) -> Result<T, UiError> {
     id.parse::<T>()

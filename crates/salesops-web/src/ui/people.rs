@@ -148,12 +148,6 @@ struct PeoplePage {
     errors: FieldErrors,
 }
 
-fn query(uri: &Uri) -> HashMap<String, String> {
-    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
 async fn people_page(
     s: &AppState,
     session: &Session,
@@ -164,7 +158,7 @@ async fn people_page(
     status: StatusCode,
 ) -> Response {
     let lang = session.actor().locale;
-    let qs = query(uri);
+    let qs = super::query(uri);
     let role = qs.get("role").and_then(|r| r.parse::<Role>().ok());
     let filter = Filter {
         role,
@@ -248,7 +242,9 @@ pub async fn list(State(s): State<AppState>, session: Session, uri: Uri) -> Resp
         role: "rep".into(),
         ..Default::default()
     };
-    let notice = query(&uri).get("deactivated").map(|_| "users-deactivated");
+    let notice = super::query(&uri)
+        .get("deactivated")
+        .map(|_| "users-deactivated");
     people_page(
         &s,
         &session,
@@ -379,7 +375,7 @@ pub async fn show(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let q = query(&uri);
+    let q = super::query(&uri);
     let notice = if q.contains_key("created") {
         Some("users-created")
     } else if q.contains_key("saved") {

@@ -10,13 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use salesops_app::AppError;
 use salesops_app::pipelines::{PipelineInput, PipelineView, StageInput, checklist};
 use salesops_domain::{Invalid, PipelineId, PipelineKind, StageId};
-use std::collections::HashMap;
-
-fn query(uri: &Uri) -> HashMap<String, String> {
-    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
 
 pub struct StageRow {
     pub id: String,
@@ -119,7 +112,9 @@ async fn pipelines_page(
 }
 
 pub async fn list(State(s): State<AppState>, session: Session, uri: Uri) -> Response {
-    let notice = query(&uri).get("deleted").map(|_| "pipelines-deleted");
+    let notice = super::query(&uri)
+        .get("deleted")
+        .map(|_| "pipelines-deleted");
     pipelines_page(
         &s,
         &session,
@@ -208,7 +203,7 @@ pub async fn show(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let q = query(&uri);
+    let q = super::query(&uri);
     let notice = [
         "created",
         "saved",

@@ -267,14 +267,8 @@ async fn teams_page(
     (status, render(&page)).into_response()
 }
 
-fn query(uri: &Uri) -> HashMap<String, String> {
-    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
 pub async fn list(State(s): State<AppState>, session: Session, uri: Uri) -> Response {
-    let notice = query(&uri).get("deleted").map(|_| "teams-deleted");
+    let notice = super::query(&uri).get("deleted").map(|_| "teams-deleted");
     let form = TeamForm {
         segment: "sales".into(),
         ..Default::default()
@@ -414,7 +408,7 @@ pub async fn show(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let q = query(&uri);
+    let q = super::query(&uri);
     let notice = if q.contains_key("created") {
         Some("teams-created")
     } else if q.contains_key("saved") {
