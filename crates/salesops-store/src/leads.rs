@@ -194,6 +194,8 @@ pub struct Filter {
     pub contact: Option<ContactId>,
     /// Search the title, the company's name and the contact's name.
     pub q: Option<String>,
+    /// Only these leads.
+    pub ids: Option<Vec<LeadId>>,
 }
 
 fn apply_filter(q: &mut sea_query::SelectStatement, org: OrgId, f: &Filter) {
@@ -218,6 +220,9 @@ fn apply_filter(q: &mut sea_query::SelectStatement, org: OrgId, f: &Filter) {
     }
     if let Some(c) = f.contact {
         q.and_where(Expr::col(("leads", "contact_id")).eq(c.0));
+    }
+    if let Some(ids) = &f.ids {
+        q.and_where(Expr::col(("leads", "id")).is_in(ids.iter().map(|l| l.0).collect::<Vec<_>>()));
     }
     if let Some(text) = &f.q {
         let p = like_pattern(text);

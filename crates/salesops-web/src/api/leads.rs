@@ -192,6 +192,7 @@ impl ListQuery {
             company: id_param(&mut errs, "company_id", &self.company_id),
             contact: id_param(&mut errs, "contact_id", &self.contact_id),
             q: self.q.clone().filter(|q| !q.trim().is_empty()),
+            ids: None,
         };
         errs.into_result()?;
         Ok(f)

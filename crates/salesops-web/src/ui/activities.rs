@@ -230,14 +230,26 @@ pub async fn agenda(State(s): State<AppState>, session: Session, uri: Uri) -> Re
         .iter()
         .flat_map(|v| v.iter().filter_map(|x| x.lead_id))
         .collect();
-        let mut leads = HashMap::new();
-        for id in lead_ids {
-            if let std::collections::hash_map::Entry::Vacant(e) = leads.entry(id)
-                && let Ok(l) = s.app.get_lead(a, LeadId(id)).await
-            {
-                e.insert(l.title);
-            }
-        }
+        // The titles of every lead on the page, in one query.
+        let mut lead_ids: Vec<LeadId> = lead_ids.into_iter().map(LeadId).collect();
+        lead_ids.sort();
+        lead_ids.dedup();
+        let leads: HashMap<Uuid, String> = if lead_ids.is_empty() {
+            HashMap::new()
+        } else {
+            let n = lead_ids.len() as u64;
+            let f = salesops_store::leads::Filter {
+                ids: Some(lead_ids),
+                ..Default::default()
+            };
+            s.app
+                .list_leads(a, f, None, n)
+                .await?
+                .items
+                .into_iter()
+                .map(|l| (l.id.0, l.title))
+                .collect()
+        };
         Ok::<_, AppError>((agenda, types, outcomes, all_types, leads))
     };
     let (agenda, types, outcomes, all_types, leads) = match result.await {
