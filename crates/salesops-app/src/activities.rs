@@ -1,11 +1,12 @@
 //! Activities: logged in two clicks (type and outcome), or scheduled for
-//! later and marked done; on a lead, a company or a contact.
+//! later and marked done; on a prospect, a lead, a company or a contact.
 
 use crate::permissions::{Action, Actor, Resource, require};
 use crate::{App, AppError, Result};
 use chrono::{DateTime, Utc};
 use salesops_domain::{
-    ActivityId, ActivityTypeId, CompanyId, ContactId, Invalid, LeadId, OutcomeId, UserId,
+    ActivityId, ActivityTypeId, CompanyId, ContactId, Invalid, LeadId, OutcomeId, ProspectId,
+    UserId,
 };
 use salesops_store::activities::{self, Activity, Filter};
 use salesops_store::activity_types;
@@ -19,6 +20,7 @@ pub struct ActivityInput {
     pub lead_id: Option<LeadId>,
     pub company_id: Option<CompanyId>,
     pub contact_id: Option<ContactId>,
+    pub prospect_id: Option<ProspectId>,
     /// When it happened (default: now, unless it is scheduled with `due_at`).
     pub happened_at: Option<DateTime<Utc>>,
     /// Schedules it for later (not done yet).
@@ -84,6 +86,13 @@ impl App {
         if let Some(c) = input.contact_id {
             self.get_contact(actor, c).await?;
         }
+        if let Some(p) = input.prospect_id {
+            // Logging on a prospect is working it: it must be theirs to work.
+            let p = self.get_prospect(actor, p).await?;
+            if !self.may_work_prospect(actor, &p).await? {
+                return Err(AppError::Forbidden);
+            }
+        }
         Ok(())
     }
 
@@ -93,10 +102,14 @@ impl App {
         let Some(type_id) = input.type_id else {
             return Err(AppError::Invalid(Invalid::one("type_id", "is required")));
         };
-        if input.lead_id.is_none() && input.company_id.is_none() && input.contact_id.is_none() {
+        if input.lead_id.is_none()
+            && input.company_id.is_none()
+            && input.contact_id.is_none()
+            && input.prospect_id.is_none()
+        {
             errs.push(
                 "lead_id",
-                "an activity is on a lead, a company or a contact",
+                "an activity is on a prospect, a lead, a company or a contact",
             );
         }
         let outcome = input.outcome_id.flatten();
@@ -143,6 +156,7 @@ impl App {
             lead_id: input.lead_id.map(|x| x.0),
             company_id: input.company_id.map(|x| x.0),
             contact_id: input.contact_id.map(|x| x.0),
+            prospect_id: input.prospect_id.map(|x| x.0),
             done: !scheduled,
             happened_at: if scheduled {
                 None
@@ -177,6 +191,9 @@ impl App {
         }
         if let Some(c) = a.contact_id {
             self.get_contact(actor, ContactId(c)).await?;
+        }
+        if let Some(p) = a.prospect_id {
+            self.get_prospect(actor, ProspectId(p)).await?;
         }
         Ok((a, t))
     }
@@ -254,6 +271,7 @@ impl App {
             || input.lead_id.is_some()
             || input.company_id.is_some()
             || input.contact_id.is_some()
+            || input.prospect_id.is_some()
         {
             errs.push(
                 "type_id",

@@ -252,6 +252,15 @@ impl App {
     }
 
     pub async fn create_lead(&self, actor: &Actor, input: LeadInput) -> Result<Lead> {
+        let lead = self.prepare_lead(actor, input).await?;
+        let mut tx = self.db.begin().await?;
+        insert_lead(&mut tx, actor, &lead).await?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// Checks a new lead and builds its row (not written yet).
+    pub(crate) async fn prepare_lead(&self, actor: &Actor, input: LeadInput) -> Result<Lead> {
         require(actor, Resource::Lead, Action::Create, None)?;
         let mut errs = Invalid::default();
         if input.title.is_none() {
@@ -324,12 +333,6 @@ impl App {
             version: 1,
         };
         patch.apply(&mut lead);
-        let mut tx = self.db.begin().await?;
-        leads::insert(&mut tx, &lead)
-            .await
-            .map_err(external_id_taken)?;
-        leads::insert_history(&mut tx, &history(&lead, None, None, actor, at)).await?;
-        tx.commit().await?;
         Ok(lead)
     }
 
@@ -412,6 +415,7 @@ impl App {
                     .into(),
             ));
         }
+        salesops_store::prospecting::unlink_lead(&mut tx, actor.org_id, id.0).await?;
         leads::delete(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
         Ok(())
@@ -672,6 +676,17 @@ fn history(
         at,
         by_user_id: (!actor.user_id.0.is_nil()).then_some(actor.user_id.0),
     }
+}
+
+/// Writes a prepared lead and its first history entry.
+pub(crate) async fn insert_lead(
+    tx: &mut salesops_store::Tx,
+    actor: &Actor,
+    lead: &Lead,
+) -> Result<()> {
+    leads::insert(tx, lead).await.map_err(external_id_taken)?;
+    leads::insert_history(tx, &history(lead, None, None, actor, lead.created_at)).await?;
+    Ok(())
 }
 
 fn external_id_taken(e: StoreError) -> AppError {

@@ -54,7 +54,15 @@ pub enum Resource {
     Lead,
     /// Activities: owned by the user who did them, seen like accounts.
     Activity,
-    /// Organisation settings: pipelines and stages, activity types and outcomes.
+    /// Prospecting lists: shared with a team and assigned to reps (the
+    /// target's owner is the actor when they are assigned to the list; its
+    /// teams are the list's team and the teams of its reps).
+    ProspectList,
+    /// Prospects: seen with their list; worked by the rep they are assigned
+    /// to (an unassigned one by any rep of the list).
+    Prospect,
+    /// Organisation settings: pipelines and stages, activity types and
+    /// outcomes, sales scripts.
     Settings,
 }
 
@@ -126,6 +134,31 @@ pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Ta
         },
         (Account | Lead | Activity, Delete) => matches!(actor.role, Admin | Ops) || own,
         (Account | Lead | Activity, Administer) => matches!(actor.role, Admin | Ops | Manager),
+        // Prospecting lists: ops and admins run all of them; managers those
+        // of their teams; reps read the lists shared with their team or
+        // assigned to them. Viewers read reports only.
+        (ProspectList | Prospect, Read) => match actor.role {
+            Admin | Ops => true,
+            Manager | Rep => target.is_none() || own || shares_team,
+            Viewer => false,
+        },
+        (ProspectList, Create) => matches!(actor.role, Admin | Ops | Manager),
+        (ProspectList, Update | Delete | Administer) => match actor.role {
+            Admin | Ops => true,
+            Manager => target.is_none() || shares_team,
+            Rep | Viewer => false,
+        },
+        (Prospect, Create | Delete | Administer) => match actor.role {
+            Admin | Ops => true,
+            Manager => target.is_none() || shares_team,
+            Rep | Viewer => false,
+        },
+        (Prospect, Update) => match actor.role {
+            Admin | Ops => true,
+            Manager => own || shares_team,
+            Rep => own,
+            Viewer => false,
+        },
         // Settings are read by everybody (boards, forms, report filters) and
         // shaped by ops and admins.
         (Settings, Read) => true,

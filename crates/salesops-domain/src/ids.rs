@@ -58,7 +58,12 @@ id_type!(
     OutcomeId,
     LeadId,
     HistoryId,
-    ActivityId
+    ActivityId,
+    ScriptId,
+    QuestionId,
+    AnswerId,
+    ProspectListId,
+    ProspectId
 );
 
 #[cfg(test)]

@@ -287,6 +287,25 @@ pub fn parse_currency(s: &str) -> Result<String, ParseError> {
     }
 }
 
+string_enum!(
+    /// Where a cold prospect stands: still being worked, turned into a lead,
+    /// or dropped.
+    ProspectStatus {
+        Open = "open",
+        Converted = "converted",
+        Disqualified = "disqualified",
+    }
+);
+
+string_enum!(
+    /// How a script question is answered.
+    AnswerKind {
+        Text = "text",
+        Choice = "choice",
+        Number = "number",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,11 @@
-//! Activities logged or scheduled against leads, companies and contacts.
+//! Activities logged or scheduled against leads, companies, contacts and
+//! prospects.
 
 use crate::db::{Conn, Result, Table, delete_by_id, get_by_id, update_versioned};
 use chrono::{DateTime, Utc};
-use salesops_domain::{ActivityId, ActivityTypeId, CompanyId, ContactId, LeadId, OrgId, UserId};
+use salesops_domain::{
+    ActivityId, ActivityTypeId, CompanyId, ContactId, LeadId, OrgId, ProspectId, UserId,
+};
 use sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
 use uuid::Uuid;
 
@@ -20,6 +23,7 @@ pub struct Activity {
     pub lead_id: Option<Uuid>,
     pub company_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
+    pub prospect_id: Option<Uuid>,
     pub done: bool,
     pub happened_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
@@ -30,7 +34,7 @@ pub struct Activity {
     pub version: i64,
 }
 
-const COLS: [&str; 16] = [
+const COLS: [&str; 17] = [
     "org_id",
     "id",
     "type_id",
@@ -39,6 +43,7 @@ const COLS: [&str; 16] = [
     "lead_id",
     "company_id",
     "contact_id",
+    "prospect_id",
     "done",
     "happened_at",
     "due_at",
@@ -70,7 +75,7 @@ pub async fn insert_many(c: &mut impl Conn, rows: &[Activity]) -> Result<()> {
     Ok(())
 }
 
-fn values(a: &Activity) -> [SimpleExpr; 16] {
+fn values(a: &Activity) -> [SimpleExpr; 17] {
     [
         a.org_id.0.into(),
         a.id.0.into(),
@@ -80,6 +85,7 @@ fn values(a: &Activity) -> [SimpleExpr; 16] {
         a.lead_id.into(),
         a.company_id.into(),
         a.contact_id.into(),
+        a.prospect_id.into(),
         a.done.into(),
         a.happened_at.into(),
         a.due_at.into(),
@@ -103,6 +109,7 @@ pub struct Filter {
     pub lead: Option<LeadId>,
     pub company: Option<CompanyId>,
     pub contact: Option<ContactId>,
+    pub prospect: Option<ProspectId>,
     pub done: Option<bool>,
     /// Scheduled ones due before this time.
     pub due_before: Option<DateTime<Utc>>,
@@ -160,6 +167,9 @@ pub async fn list(
     }
     if let Some(x) = f.contact {
         q.and_where(Expr::col("contact_id").eq(x.0));
+    }
+    if let Some(x) = f.prospect {
+        q.and_where(Expr::col("prospect_id").eq(x.0));
     }
     if let Some(d) = f.done {
         q.and_where(Expr::col("done").eq(d));

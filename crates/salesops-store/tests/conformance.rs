@@ -647,3 +647,260 @@ async fn abandoned_idempotency_claims_can_be_taken_over() {
         );
     }
 }
+
+fn prospect(
+    org: OrgId,
+    list: salesops_domain::ProspectListId,
+    position: i64,
+    name: &str,
+) -> salesops_store::prospecting::Prospect {
+    let at = now();
+    salesops_store::prospecting::Prospect {
+        org_id: org,
+        id: salesops_domain::ProspectId::new(),
+        list_id: list,
+        position,
+        company_name: Some(name.into()),
+        contact_name: None,
+        job_title: None,
+        phone: None,
+        email: None,
+        website: None,
+        city: Some("München".into()),
+        postcode: None,
+        country: None,
+        industry: None,
+        notes: None,
+        fields: r#"{"Größe":"groß"}"#.into(),
+        assigned_to: None,
+        status: salesops_domain::ProspectStatus::Open,
+        disqualify_reason: None,
+        lead_id: None,
+        company_id: None,
+        contact_id: None,
+        closed_at: None,
+        external_id: Some(format!("ext-{name}")),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+#[tokio::test]
+async fn prospecting_lists_prospects_and_answers() {
+    use salesops_domain::{AnswerKind, ProspectListId, ProspectStatus, QuestionId, ScriptId};
+    use salesops_store::prospecting::{self, Filter, ProspectList, Visible};
+    use salesops_store::scripts::{self, Question, Script, Subject};
+    for t in TestDb::all().await {
+        let db = &t.db;
+        let (a, ua, b, _ub) = two_orgs(db).await;
+        let at = now();
+        let list = |org: OrgId, by: UserId| ProspectList {
+            org_id: org,
+            id: ProspectListId::new(),
+            name: "Kaltakquise Süd".into(),
+            description: None,
+            team_id: None,
+            script_id: None,
+            archived: false,
+            created_by: by,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        let la = list(a, ua);
+        prospecting::insert_list(&mut db.clone(), &la)
+            .await
+            .unwrap();
+        prospecting::set_reps(&mut db.clone(), a, la.id, &[ua])
+            .await
+            .unwrap();
+        let rows: Vec<_> = (1..=3)
+            .map(|i| prospect(a, la.id, i, &format!("Firma {i}")))
+            .collect();
+        prospecting::insert_prospects(&mut db.clone(), &rows)
+            .await
+            .unwrap();
+        assert_eq!(
+            prospecting::next_position(&mut db.clone(), a, la.id)
+                .await
+                .unwrap(),
+            4
+        );
+        let got = prospecting::get_prospect(&mut db.clone(), a, rows[1].id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (got.fields.as_str(), got.city.as_deref()),
+            (r#"{"Größe":"groß"}"#, Some("München"))
+        );
+        // Another organisation sees nothing of it.
+        assert!(matches!(
+            prospecting::get_prospect(&mut db.clone(), b, rows[1].id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            prospecting::list_lists(&mut db.clone(), b, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Visibility: by assigned rep, not by an unrelated team.
+        let by_rep = Visible {
+            teams: vec![],
+            users: vec![ua],
+        };
+        assert_eq!(
+            prospecting::list_lists(&mut db.clone(), a, Some(&by_rep))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let nobody = Visible {
+            teams: vec![TeamId::new()],
+            users: vec![UserId::new()],
+        };
+        assert!(
+            prospecting::list_lists(&mut db.clone(), a, Some(&nobody))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Pages in row order after a cursor; search is case-folded.
+        let f = Filter {
+            list: Some(la.id),
+            ..Default::default()
+        };
+        let page = prospecting::list_prospects(
+            &mut db.clone(),
+            a,
+            &f,
+            Some((la.id.0, 1, rows[0].id.0)),
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(page.iter().map(|p| p.position).collect::<Vec<_>>(), [2, 3]);
+        let f = Filter {
+            q: Some("MÜNCHEN".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            prospecting::list_prospects(&mut db.clone(), a, &f, None, 10)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        // Status changes with a version check; the counts follow.
+        let p = prospecting::update_prospect(
+            &mut db.clone(),
+            a,
+            rows[0].id,
+            Some(1),
+            vec![("status", "disqualified".into()), ("closed_at", at.into())],
+            at,
+        )
+        .await
+        .unwrap();
+        assert_eq!((p.status, p.version), (ProspectStatus::Disqualified, 2));
+        assert!(matches!(
+            prospecting::update_prospect(
+                &mut db.clone(),
+                a,
+                rows[0].id,
+                Some(1),
+                vec![("notes", "x".into())],
+                at
+            )
+            .await,
+            Err(StoreError::Stale)
+        ));
+        let c = prospecting::list_counts(&mut db.clone(), a, la.id)
+            .await
+            .unwrap();
+        assert_eq!((c.total, c.open, c.converted, c.disqualified), (3, 2, 0, 1));
+        let next = prospecting::neighbour(&mut db.clone(), a, la.id, 1, true, None)
+            .await
+            .unwrap();
+        assert_eq!(next.map(|p| p.position), Some(2));
+        // An external id is unique per organisation.
+        let dup = prospect(a, la.id, 9, "Firma 1");
+        assert!(matches!(
+            prospecting::insert_prospects(&mut db.clone(), &[dup]).await,
+            Err(StoreError::Conflict(_))
+        ));
+        // Answers: one per question and record, replaced on upsert.
+        let s = Script {
+            org_id: a,
+            id: ScriptId::new(),
+            name: "S".into(),
+            description: None,
+            archived: false,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        scripts::insert_script(&mut db.clone(), &s).await.unwrap();
+        let q = Question {
+            org_id: a,
+            id: QuestionId::new(),
+            script_id: s.id,
+            position: 1,
+            text: "Budget?".into(),
+            kind: AnswerKind::Number,
+            choices: String::new(),
+            archived: false,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        scripts::insert_question(&mut db.clone(), &q).await.unwrap();
+        for v in ["10", "12.5"] {
+            scripts::upsert_answer(
+                &mut db.clone(),
+                a,
+                q.id,
+                Subject::Prospect(rows[1].id),
+                v,
+                ua,
+                at,
+            )
+            .await
+            .unwrap();
+        }
+        let ans = scripts::answers(&mut db.clone(), a, Some(rows[1].id), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            ans.iter().map(|x| x.value.as_str()).collect::<Vec<_>>(),
+            ["12.5"]
+        );
+        assert_eq!(
+            scripts::count_answers(&mut db.clone(), a, q.id)
+                .await
+                .unwrap(),
+            1
+        );
+        scripts::delete_answer(&mut db.clone(), a, q.id, Subject::Prospect(rows[1].id))
+            .await
+            .unwrap();
+        assert_eq!(
+            scripts::count_answers(&mut db.clone(), a, q.id)
+                .await
+                .unwrap(),
+            0
+        );
+        // Deleting the list's prospects, then the list.
+        assert_eq!(
+            prospecting::delete_list_prospects(&mut db.clone(), a, la.id)
+                .await
+                .unwrap(),
+            3
+        );
+        prospecting::delete_list(&mut db.clone(), a, la.id)
+            .await
+            .unwrap();
+    }
+}

@@ -150,6 +150,63 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::activities::delete),
         )
         .route("/activities/{id}/complete", post(api::activities::complete))
+        .route(
+            "/prospect-lists",
+            get(api::prospecting::list_lists).post(api::prospecting::create_list),
+        )
+        .route(
+            "/prospect-lists/{id}",
+            get(api::prospecting::get_list)
+                .patch(api::prospecting::update_list)
+                .delete(api::prospecting::delete_list),
+        )
+        .route(
+            "/prospects",
+            get(api::prospecting::list_prospects).post(api::prospecting::create_prospect),
+        )
+        .route(
+            "/prospects/{id}",
+            get(api::prospecting::get_prospect)
+                .patch(api::prospecting::update_prospect)
+                .delete(api::prospecting::delete_prospect),
+        )
+        .route("/prospects/{id}/convert", post(api::prospecting::convert))
+        .route(
+            "/prospects/{id}/disqualify",
+            post(api::prospecting::disqualify),
+        )
+        .route("/prospects/{id}/reopen", post(api::prospecting::reopen))
+        .route(
+            "/prospects/{id}/answers",
+            get(api::prospecting::prospect_answers).put(api::prospecting::put_prospect_answers),
+        )
+        .route(
+            "/leads/{id}/answers",
+            get(api::prospecting::lead_answers).put(api::prospecting::put_lead_answers),
+        )
+        .route(
+            "/scripts",
+            get(api::prospecting::list_scripts).post(api::prospecting::create_script),
+        )
+        .route(
+            "/scripts/{id}",
+            get(api::prospecting::get_script)
+                .patch(api::prospecting::update_script)
+                .delete(api::prospecting::delete_script),
+        )
+        .route(
+            "/scripts/{id}/questions",
+            post(api::prospecting::add_question),
+        )
+        .route(
+            "/scripts/{id}/questions/reorder",
+            post(api::prospecting::reorder_questions),
+        )
+        .route(
+            "/scripts/{id}/questions/{question_id}",
+            axum::routing::patch(api::prospecting::update_question)
+                .delete(api::prospecting::delete_question),
+        )
         .route("/exchange-rates", get(api::rates::list))
         .route(
             "/exchange-rates/{currency}/{valid_from}",

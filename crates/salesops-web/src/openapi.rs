@@ -4,7 +4,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages, activity types and outcomes, leads, activities. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
+    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages, activity types and outcomes, leads, activities, prospecting lists and prospects, sales scripts. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
     paths(
         api::auth::login, api::auth::logout, api::auth::me,
         api::users::list, api::users::create, api::users::get, api::users::update, api::users::deactivate,
@@ -22,11 +22,17 @@ use utoipa::OpenApi;
         api::activities::list, api::activities::create, api::activities::get, api::activities::update, api::activities::delete,
         api::activities::complete,
         api::rates::list, api::rates::put, api::rates::delete,
+        api::prospecting::list_lists, api::prospecting::create_list, api::prospecting::get_list, api::prospecting::update_list, api::prospecting::delete_list,
+        api::prospecting::list_prospects, api::prospecting::create_prospect, api::prospecting::get_prospect, api::prospecting::update_prospect, api::prospecting::delete_prospect,
+        api::prospecting::convert, api::prospecting::disqualify, api::prospecting::reopen,
+        api::prospecting::prospect_answers, api::prospecting::put_prospect_answers, api::prospecting::lead_answers, api::prospecting::put_lead_answers,
+        api::prospecting::list_scripts, api::prospecting::create_script, api::prospecting::get_script, api::prospecting::update_script, api::prospecting::delete_script,
+        api::prospecting::add_question, api::prospecting::update_question, api::prospecting::delete_question, api::prospecting::reorder_questions,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"), (name = "exchange-rates"))
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"), (name = "exchange-rates"), (name = "prospecting"), (name = "scripts"))
 )]
 pub struct ApiDoc;
 

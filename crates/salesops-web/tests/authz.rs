@@ -21,6 +21,29 @@ struct World {
     admin_token_id: String,
     colleagues_company: String,
     outsiders_company: String,
+    north_list: String,
+    south_list: String,
+}
+
+/// A prospect on a list (created by the admin), optionally assigned.
+async fn prospect(
+    t: &TestApp,
+    list: &str,
+    assigned: Option<salesops_domain::UserId>,
+    role: &str,
+) -> String {
+    let a = t.actor(t.admin).await;
+    let input = salesops_app::prospecting::ProspectInput {
+        company_name: Some(Some(format!("Prospect for {role}"))),
+        assigned_to: assigned.map(Some),
+        ..Default::default()
+    };
+    t.app
+        .create_prospect(&a, list.parse().unwrap(), input)
+        .await
+        .unwrap()
+        .id
+        .to_string()
 }
 
 async fn world(t: &TestApp) -> World {
@@ -65,6 +88,27 @@ async fn world(t: &TestApp) -> World {
     };
     let colleagues_company = company(colleague).await;
     let outsiders_company = company(outsider).await;
+    let list =
+        |team: salesops_domain::TeamId, reps: Vec<salesops_domain::UserId>, name: &'static str| {
+            let admin_actor = admin_actor.clone();
+            async move {
+                let input = salesops_app::prospecting::ListInput {
+                    name: Some(name.into()),
+                    team_id: Some(Some(team)),
+                    reps: Some(reps),
+                    ..Default::default()
+                };
+                t.app
+                    .create_prospect_list(&admin_actor, input)
+                    .await
+                    .unwrap()
+                    .list
+                    .id
+                    .to_string()
+            }
+        };
+    let north_list = list(north, vec![rep, colleague], "North list").await;
+    let south_list = list(south, vec![outsider], "South list").await;
     World {
         creds,
         colleague,
@@ -74,6 +118,8 @@ async fn world(t: &TestApp) -> World {
         admin_token_id: admin_token.token.id.to_string(),
         colleagues_company,
         outsiders_company,
+        north_list,
+        south_list,
     }
 }
 
@@ -250,6 +296,47 @@ async fn every_role_against_every_endpoint() {
                         let p = t.send(Req::new(Method::GET, "/api/v1/pipelines").cred(&admin)).await.json()["items"][0]["id"].as_str().unwrap().to_string();
                         Req::new(Method::POST, format!("/api/v1/pipelines/{p}/stages")).json(json!({"name": format!("Stage of {role}"), "win_probability": 5}))
                     },
+                ),
+                (Case { name: "GET /prospect-lists", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/prospect-lists")),
+                (Case { name: "GET /prospects", expect: [200, 200, 200, 200, 403] }, Req::new(Method::GET, "/api/v1/prospects")),
+                (
+                    Case { name: "POST /prospect-lists", expect: [201, 201, 201, 403, 403] },
+                    Req::new(Method::POST, "/api/v1/prospect-lists").json(json!({"name": format!("List of {role}"), "team_id": w.north})),
+                ),
+                (
+                    Case { name: "GET /prospect-lists/{own team's}", expect: [200, 200, 200, 200, 404] },
+                    Req::new(Method::GET, format!("/api/v1/prospect-lists/{}", w.north_list)),
+                ),
+                (
+                    Case { name: "GET /prospect-lists/{other team's}", expect: [200, 200, 404, 404, 404] },
+                    Req::new(Method::GET, format!("/api/v1/prospect-lists/{}", w.south_list)),
+                ),
+                (
+                    Case { name: "PATCH /prospect-lists/{own team's}", expect: [200, 200, 200, 403, 404] },
+                    Req::new(Method::PATCH, format!("/api/v1/prospect-lists/{}", w.north_list))
+                        .header("if-match", &version(&t, &admin, &format!("/api/v1/prospect-lists/{}", w.north_list)).await)
+                        .json(json!({"description": role})),
+                ),
+                (
+                    Case { name: "POST /prospects (own team's list)", expect: [201, 201, 201, 403, 404] },
+                    Req::new(Method::POST, "/api/v1/prospects").json(json!({"list_id": w.north_list, "company_name": format!("Added by {role}")})),
+                ),
+                (
+                    Case { name: "POST /prospects/{unassigned, own team's}/disqualify", expect: [200, 200, 200, 200, 404] },
+                    Req::new(Method::POST, format!("/api/v1/prospects/{}/disqualify", prospect(&t, &w.north_list, None, role).await)),
+                ),
+                (
+                    Case { name: "POST /prospects/{colleague's}/disqualify", expect: [200, 200, 200, 403, 404] },
+                    Req::new(Method::POST, format!("/api/v1/prospects/{}/disqualify", prospect(&t, &w.north_list, Some(w.colleague), role).await)),
+                ),
+                (
+                    Case { name: "POST /prospects/{other team's}/convert", expect: [201, 201, 404, 404, 404] },
+                    Req::new(Method::POST, format!("/api/v1/prospects/{}/convert", prospect(&t, &w.south_list, None, role).await)),
+                ),
+                (Case { name: "GET /scripts", expect: [200; 5] }, Req::new(Method::GET, "/api/v1/scripts")),
+                (
+                    Case { name: "POST /scripts", expect: [201, 201, 403, 403, 403] },
+                    Req::new(Method::POST, "/api/v1/scripts").json(json!({"name": format!("Script of {role}"), "questions": [{"text": "Budget?", "kind": "number"}]})),
                 ),
                 (
                     Case { name: "POST /contacts", expect: [201, 201, 201, 201, 403] },

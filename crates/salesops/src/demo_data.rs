@@ -325,6 +325,7 @@ pub async fn load(app: &App, admin: &Actor, org: OrgId, seed: u64) -> anyhow::Re
         lead_id: Some(lead.id.0),
         company_id: lead.company_id,
         contact_id: lead.contact_id,
+        prospect_id: None,
         done: true,
         happened_at: Some(when),
         due_at: None,

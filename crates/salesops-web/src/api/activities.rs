@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use salesops_app::activities::ActivityInput;
 use salesops_domain::{
-    ActivityId, ActivityTypeId, CompanyId, ContactId, LeadId, OutcomeId, UserId,
+    ActivityId, ActivityTypeId, CompanyId, ContactId, LeadId, OutcomeId, ProspectId, UserId,
 };
 use salesops_store::activities::{Activity, Filter};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,7 @@ pub struct ActivityOut {
     pub lead_id: Option<Uuid>,
     pub company_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
+    pub prospect_id: Option<Uuid>,
     pub done: bool,
     pub happened_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
@@ -47,6 +48,7 @@ impl From<Activity> for ActivityOut {
             lead_id: a.lead_id,
             company_id: a.company_id,
             contact_id: a.contact_id,
+            prospect_id: a.prospect_id,
             overdue: !a.done && a.due_at.is_some_and(|d| d < Utc::now()),
             done: a.done,
             happened_at: a.happened_at,
@@ -76,6 +78,8 @@ pub struct ActivityIn {
     pub lead_id: Option<Uuid>,
     pub company_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
+    /// A cold prospect of a prospecting list.
+    pub prospect_id: Option<Uuid>,
     /// Default: now (unless scheduled).
     pub happened_at: Option<DateTime<Utc>>,
     /// Schedules the activity for later.
@@ -96,6 +100,7 @@ impl From<ActivityIn> for ActivityInput {
             lead_id: b.lead_id.map(LeadId),
             company_id: b.company_id.map(CompanyId),
             contact_id: b.contact_id.map(ContactId),
+            prospect_id: b.prospect_id.map(ProspectId),
             happened_at: b.happened_at,
             due_at: b.due_at,
             duration_minutes: b.duration_minutes,
@@ -111,6 +116,7 @@ pub struct ListQuery {
     pub lead_id: Option<String>,
     pub company_id: Option<String>,
     pub contact_id: Option<String>,
+    pub prospect_id: Option<String>,
     pub done: Option<String>,
     pub overdue: Option<String>,
     pub from: Option<DateTime<Utc>>,
@@ -118,7 +124,7 @@ pub struct ListQuery {
 
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities",
     params(("limit" = Option<u64>, Query), ("user_id" = Option<Uuid>, Query), ("lead_id" = Option<Uuid>, Query), ("company_id" = Option<Uuid>, Query),
-        ("contact_id" = Option<Uuid>, Query), ("done" = Option<bool>, Query), ("overdue" = Option<bool>, Query, description = "Only scheduled ones due in the past"),
+        ("contact_id" = Option<Uuid>, Query), ("prospect_id" = Option<Uuid>, Query), ("done" = Option<bool>, Query), ("overdue" = Option<bool>, Query, description = "Only scheduled ones due in the past"),
         ("from" = Option<DateTime<Utc>>, Query, description = "Only done ones that happened since")),
     responses((status = 200, body = ActivityList), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
@@ -147,6 +153,7 @@ pub async fn list(
         lead: id(&mut errs, "lead_id", &q.lead_id).map(LeadId),
         company: id(&mut errs, "company_id", &q.company_id).map(CompanyId),
         contact: id(&mut errs, "contact_id", &q.contact_id).map(ContactId),
+        prospect: id(&mut errs, "prospect_id", &q.prospect_id).map(ProspectId),
         done: if overdue {
             Some(false)
         } else {

@@ -166,7 +166,7 @@ pub struct ListQuery {
 }
 
 /// Parses an optional id query parameter, naming it when wrong.
-fn id_param<T: std::str::FromStr>(
+pub(crate) fn id_param<T: std::str::FromStr>(
     errs: &mut salesops_domain::Invalid,
     name: &str,
     v: &Option<String>,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod crm;
 pub mod leads;
 pub mod pipelines;
+pub mod prospecting;
 pub mod rates;
 pub mod teams;
 pub mod tokens;
