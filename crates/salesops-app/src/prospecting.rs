@@ -324,6 +324,38 @@ impl App {
         Ok(self.readable_prospect(actor, id).await?.0)
     }
 
+    /// The prospect a lead was converted from, if the actor may see it.
+    pub async fn prospect_of_lead(
+        &self,
+        actor: &Actor,
+        lead: salesops_domain::LeadId,
+    ) -> Result<Option<Prospect>> {
+        self.get_lead(actor, lead).await?;
+        match prospecting::prospect_of_lead(&mut self.conn(), actor.org_id, lead.0).await? {
+            Some(p) => match self.get_prospect(actor, p.id).await {
+                Ok(p) => Ok(Some(p)),
+                Err(AppError::NotFound | AppError::Forbidden) => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// May the actor change this list (its reps, script, prospects)?
+    pub async fn may_manage_prospect_list(
+        &self,
+        actor: &Actor,
+        id: ProspectListId,
+    ) -> Result<bool> {
+        let (_, _, t) = self.readable_list(actor, id).await?;
+        Ok(crate::can(
+            actor,
+            Resource::ProspectList,
+            Action::Update,
+            Some(&t),
+        ))
+    }
+
     /// May the actor work (log calls on, convert, disqualify) this prospect?
     pub async fn may_work_prospect(&self, actor: &Actor, p: &Prospect) -> Result<bool> {
         let (_, t) = self.prospect_target(actor, p).await?;

@@ -1,5 +1,6 @@
 // salesops: the one small hand-written script. Pages work without it; it
-// adds drag and drop where a list is marked with data-reorder.
+// adds drag and drop where a list is marked with data-reorder or data-board,
+// and logs activities in the background from forms marked data-inline.
 (function () {
   "use strict";
 
@@ -166,7 +167,37 @@
     });
   }
 
+  // Logs an activity from a list row without leaving the list: the form
+  // is posted in the background and the row says what was logged. Without
+  // the script the same form posts and comes back to the list.
+  function enableInline(form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var result = form.querySelector(".inline-result");
+      var select = form.querySelector("select");
+      var what = select ? select.options[select.selectedIndex].text : "";
+      var button = form.querySelector("button");
+      if (button) button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+        redirect: "follow"
+      }).then(function (r) {
+        if (button) button.disabled = false;
+        if (result) {
+          result.textContent = r.ok ? "✓ " + what : "✗ " + r.status;
+          result.className = "inline-result " + (r.ok ? "ok" : "field-error");
+        }
+      }).catch(function () {
+        if (button) button.disabled = false;
+        form.submit();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-inline]"), enableInline);
     Array.prototype.forEach.call(document.querySelectorAll("[data-reorder]"), enableReorder);
     Array.prototype.forEach.call(document.querySelectorAll("[data-board]"), enableBoard);
   });

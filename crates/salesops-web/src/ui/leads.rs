@@ -689,6 +689,11 @@ struct LeadPage {
     type_choices: Vec<Choice>,
     editable: bool,
     errors: FieldErrors,
+    scripts: Vec<Choice>,
+    script_id: String,
+    questions: Vec<super::prospecting::QuestionRow>,
+    answers_action: String,
+    from_prospect: String,
 }
 
 fn t_args(ctx: &PageCtx, key: &str, args: &[(&str, String)]) -> String {
@@ -699,6 +704,7 @@ fn t_args(ctx: &PageCtx, key: &str, args: &[(&str, String)]) -> String {
     crate::i18n::t_args(ctx.lang, key, &args)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn lead_page(
     s: &AppState,
     session: &Session,
@@ -707,6 +713,7 @@ async fn lead_page(
     errors: FieldErrors,
     notice: Option<&str>,
     status: StatusCode,
+    script: Option<salesops_domain::ScriptId>,
 ) -> Response {
     let a = session.actor();
     let lang = a.locale;
@@ -759,7 +766,9 @@ async fn lead_page(
                 .collect()
         };
         let rates = s.app.rate_table(a).await?;
+        let panel = super::prospecting::lead_script(s, session, id, script).await?;
         Ok::<_, AppError>((
+            panel,
             l,
             history,
             pipeline,
@@ -778,6 +787,7 @@ async fn lead_page(
         ))
     };
     let (
+        panel,
         l,
         history,
         pipeline,
@@ -941,6 +951,11 @@ async fn lead_page(
         owners: opts.owners,
         sources: opts.sources,
         categories: opts.categories,
+        scripts: panel.scripts,
+        script_id: panel.script_id,
+        questions: panel.questions,
+        answers_action: format!("/leads/{id}/answers"),
+        from_prospect: panel.from_prospect,
         timeline,
         log_choices,
         type_choices,
@@ -974,6 +989,7 @@ pub async fn show(
         ("logged", "activities-logged"),
         ("scheduled", "activities-scheduled"),
         ("completed", "activities-completed"),
+        ("answered", "scripts-answers-saved"),
     ]
     .into_iter()
     .find(|(k, _)| q.contains_key(*k))
@@ -986,6 +1002,7 @@ pub async fn show(
         FieldErrors::default(),
         notice,
         StatusCode::OK,
+        q.get("script").and_then(|x| x.parse().ok()),
     )
     .await
 }
@@ -1028,6 +1045,7 @@ pub async fn update(
                 FieldErrors::of(&i),
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                None,
             )
             .await
         }
@@ -1104,6 +1122,7 @@ pub async fn act(
                 FieldErrors::of(&i),
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                None,
             )
             .await
         }

@@ -8,6 +8,7 @@ mod leads;
 mod pages;
 mod people;
 mod pipelines;
+mod prospecting;
 mod rates;
 mod teams;
 
@@ -96,6 +97,29 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/leads/{id}/{action}", post(leads::act))
         .route("/activities", get(activities::agenda))
         .route("/activities/{id}/complete", post(activities::complete))
+        .route(
+            "/prospect-lists",
+            get(prospecting::lists).post(prospecting::create_list),
+        )
+        .route(
+            "/prospect-lists/{id}",
+            get(prospecting::show_list).post(prospecting::update_list),
+        )
+        .route(
+            "/prospect-lists/{id}/prospects",
+            post(prospecting::add_prospect),
+        )
+        .route(
+            "/prospects/{id}",
+            get(prospecting::show_prospect).post(prospecting::update_prospect),
+        )
+        .route("/prospects/{id}/activities", post(prospecting::log))
+        .route("/prospects/{id}/{action}", post(prospecting::act))
+        .route("/leads/{id}/answers", post(prospecting::lead_answers))
+        .route(
+            "/scripts",
+            get(prospecting::scripts).post(prospecting::scripts_post),
+        )
         .route("/exchange-rates", get(rates::list).post(rates::save))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
