@@ -341,3 +341,57 @@ async fn ops_write_scripts_on_their_page() {
         assert!(html.find("How many machines?").unwrap() < html.find("Who decides?").unwrap());
     }
 }
+
+#[tokio::test]
+async fn leads_filter_by_pipeline_and_owner_and_contacts_list_their_leads() {
+    for t in TestApp::all().await {
+        let rep = t.user("rep@test.example", "rep").await;
+        let mate = t.user("mate@test.example", "rep").await;
+        t.team("Sales", None, &[rep, mate]).await;
+        let a = t.actor(rep).await;
+        let m = t.actor(mate).await;
+        let contact = t
+            .app
+            .create_contact(
+                &a,
+                salesops_app::crm::ContactInput {
+                    name: Some("Anna Weber".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        for (actor, title) in [(&a, "Mine"), (&m, "Theirs")] {
+            t.app
+                .create_lead(
+                    actor,
+                    salesops_app::leads::LeadInput {
+                        title: Some(title.into()),
+                        contact_id: Some(Some(contact.id)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let cookie = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let html = t
+            .raw(get(&format!("/leads?owner_id={rep}"), &cookie, "en"))
+            .await
+            .text();
+        assert!(
+            html.contains(">Mine<") && !html.contains(">Theirs<"),
+            "{html}"
+        );
+        let html = t.raw(get("/leads", &cookie, "en")).await.text();
+        assert!(html.contains(">Mine<") && html.contains(">Theirs<"));
+        let html = t
+            .raw(get(&format!("/contacts/{}", contact.id), &cookie, "en"))
+            .await
+            .text();
+        assert!(
+            html.contains("id=\"contact-leads\"") && html.contains(">Theirs<"),
+            "{html}"
+        );
+    }
+}

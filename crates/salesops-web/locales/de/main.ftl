@@ -355,3 +355,4 @@ answer-kind-text = Text
 answer-kind-choice = Auswahl
 answer-kind-number = Zahl
 leads-from-prospect = Aus einem Interessenten umgewandelt: seine Anrufe und Antworten
+leads-any = alle

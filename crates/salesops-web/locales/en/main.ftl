@@ -355,3 +355,4 @@ answer-kind-text = text
 answer-kind-choice = choice
 answer-kind-number = number
 leads-from-prospect = Converted from a prospect: its calls and answers
+leads-any = all

@@ -917,6 +917,8 @@ struct ContactPage {
     owner_name: String,
     contact_errors: FieldErrors,
     editable: bool,
+    leads: Vec<CompanyLead>,
+    activities: Vec<CompanyActivity>,
 }
 
 async fn contact_page(
@@ -936,12 +938,39 @@ async fn contact_page(
         let companies = company_choices(s, session, &form.company_id).await?;
         let owners = owner_choices(s, session, &form.owner_id).await?;
         let editable = s.app.may_update_account(a, c.owner_id).await?;
-        Ok::<_, AppError>((c, form, companies, owners, editable))
+        let leads = s
+            .app
+            .list_leads(
+                a,
+                salesops_store::leads::Filter {
+                    contact: Some(id),
+                    ..Default::default()
+                },
+                None,
+                salesops_app::MAX_LIMIT,
+            )
+            .await?
+            .items;
+        let acts = s
+            .app
+            .list_activities(
+                a,
+                salesops_store::activities::Filter {
+                    contact: Some(id),
+                    ..Default::default()
+                },
+                50,
+                true,
+            )
+            .await?;
+        let names = super::activities::type_names(s, session).await?;
+        Ok::<_, AppError>((c, form, companies, owners, editable, (leads, acts, names)))
     };
-    let (c, mut form, companies, owners, editable) = match result.await {
-        Ok(v) => v,
-        Err(e) => return UiError::new(lang, e).into_response(),
-    };
+    let (c, mut form, companies, owners, editable, (leads, acts, (types, outcomes))) =
+        match result.await {
+            Ok(v) => v,
+            Err(e) => return UiError::new(lang, e).into_response(),
+        };
     form.id = c.id.to_string();
     let mut ctx = session.ctx("contacts");
     ctx.notice = notice.map(|k| ctx.t(k));
@@ -955,7 +984,33 @@ async fn contact_page(
         .find(|o| o.selected)
         .map(|o| o.label.clone())
         .unwrap_or_else(|| ctx.t("no-owner"));
+    let leads = leads
+        .iter()
+        .map(|l| CompanyLead {
+            id: l.id.to_string(),
+            title: l.title.clone(),
+            status: l.status.to_string(),
+            status_label: ctx.t(&format!("status-{}", l.status.as_str())),
+            amount: salesops_app::leads::lead_amount(l)
+                .map(|m| ctx.money(&m))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let activities = acts
+        .iter()
+        .map(|x| CompanyActivity {
+            when: x
+                .happened_at
+                .or(x.due_at)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            label: super::activities::label(x, &types, &outcomes),
+            lead_id: x.lead_id.map(|l| l.to_string()).unwrap_or_default(),
+        })
+        .collect();
     let page = ContactPage {
+        leads,
+        activities,
         ctx,
         contact_form: form,
         companies,

@@ -492,6 +492,9 @@ struct LeadsPage {
     next: Option<String>,
     q: String,
     statuses: Vec<Choice>,
+    /// Filter choices: pipeline and owner.
+    f_pipelines: Vec<Choice>,
+    f_owners: Vec<Choice>,
     form: LeadForm,
     pipelines: Vec<Choice>,
     companies: Vec<Choice>,
@@ -519,6 +522,8 @@ async fn leads_page(
     let filter = Filter {
         q: qs.get("q").filter(|q| !q.trim().is_empty()).cloned(),
         status: status_filter,
+        pipeline: qs.get("pipeline_id").and_then(|p| p.parse().ok()),
+        owner: qs.get("owner_id").and_then(|p| p.parse().ok()),
         ..Default::default()
     };
     let cursor = crate::extract::decode_cursor(qs.get("cursor").map(String::as_str))
@@ -590,7 +595,22 @@ async fn leads_page(
         selected: current == x.as_str(),
     }))
     .collect();
+    let pick = |list: &[Choice], key: &str| -> Vec<Choice> {
+        let cur = qs.get(key).cloned().unwrap_or_default();
+        list.iter()
+            .filter(|c| !c.value.is_empty())
+            .map(|c| Choice {
+                value: c.value.clone(),
+                label: c.label.clone(),
+                selected: c.value == cur,
+            })
+            .collect()
+    };
+    let f_pipelines = pick(&opts.pipelines, "pipeline_id");
+    let f_owners = pick(&opts.owners, "owner_id");
     let page = LeadsPage {
+        f_pipelines,
+        f_owners,
         q: qs.get("q").cloned().unwrap_or_default(),
         ctx,
         rows,
