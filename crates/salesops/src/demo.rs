@@ -176,5 +176,10 @@ pub async fn load(app: &App, seed: u64) -> anyhow::Result<(Vec<Login>, bool)> {
         "Demo sales data: {} companies, {} contacts, {} leads, {} activities.",
         summary.companies, summary.contacts, summary.leads, summary.activities
     );
+    let p = crate::demo_prospecting::load(app, &actor, org.id, seed).await?;
+    println!(
+        "Demo prospecting: {} lists, {} prospects, {} calls on them.",
+        p.lists, p.prospects, p.activities
+    );
     Ok((logins, true))
 }

@@ -3,6 +3,7 @@
 mod config;
 mod demo;
 mod demo_data;
+mod demo_prospecting;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
