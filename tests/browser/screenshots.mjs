@@ -8,6 +8,8 @@
 //                  and the contact are created through the UI first
 //   board.png    - the pipeline board as a rep (German), after the rep has
 //                  created three leads with amounts in different stages
+//   prospect-list.png - a prospecting list as a cold caller (German)
+//   prospect.png - the first open prospect of it, with the call log and the script
 //   lead.png     - one of those leads with a logged call and a scheduled
 //                  meeting in its timeline (German)
 // Run with `node screenshots.mjs` in this directory (SALESOPS_BIN may point
@@ -212,6 +214,19 @@ async function main() {
     });
     await shoot(repPage, 'lead.png');
     await rep.close();
+
+    // A cold caller's prospecting list and a prospect with its script.
+    const caller = await browser.newContext({ viewport, locale: 'de-DE' });
+    const callerPage = await caller.newPage();
+    await signIn(callerPage, baseURL, 'sara.yilmaz@nordwind.example');
+    await callerPage.goto(`${baseURL}/prospect-lists`);
+    await callerPage.locator('table#prospect-lists a', { hasText: 'Maschinenbau Bayern' }).click();
+    await callerPage.locator('table#prospects tbody tr').first().waitFor();
+    await shoot(callerPage, 'prospect-list.png');
+    await callerPage.locator('a#start-working').click();
+    await callerPage.locator('section#script').waitFor();
+    await shoot(callerPage, 'prospect.png');
+    await caller.close();
   } finally {
     await browser.close();
     await server.stop();

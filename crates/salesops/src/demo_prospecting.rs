@@ -218,7 +218,8 @@ pub async fn load(app: &App, admin: &Actor, org: OrgId, seed: u64) -> anyhow::Re
             // Rows further down the list have not been reached yet.
             let worked = (pos as usize) < n * 3 / 4;
             if worked {
-                let mut t = created + Duration::hours(rng.range(24, 24 * 60));
+                let mut t =
+                    office_hours(created + Duration::hours(rng.range(24, 24 * 60)), &mut rng);
                 let tries = 1 + rng.below(4);
                 for k in 0..tries {
                     let got_through = k + 1 == tries && rng.chance(0.7);
@@ -274,7 +275,7 @@ pub async fn load(app: &App, admin: &Actor, org: OrgId, seed: u64) -> anyhow::Re
                             p.updated_at = t;
                         }
                     }
-                    t += Duration::hours(rng.range(20, 24 * 8));
+                    t = office_hours(t + Duration::hours(rng.range(20, 24 * 8)), &mut rng);
                 }
             }
             rows.push(p);
@@ -286,6 +287,21 @@ pub async fn load(app: &App, admin: &Actor, org: OrgId, seed: u64) -> anyhow::Re
     }
     tx.commit().await?;
     Ok(summary)
+}
+
+/// The same day (or the Monday after a weekend) between 8:00 and 17:00
+/// German time (7:00 to 16:00 UTC is close enough for demo data).
+fn office_hours(t: chrono::DateTime<chrono::Utc>, rng: &mut Rng) -> chrono::DateTime<chrono::Utc> {
+    use chrono::{Datelike, TimeZone, Weekday};
+    let mut day = t.date_naive();
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day = day.succ_opt().expect("a next day");
+    }
+    let minutes = rng.range(7 * 60, 16 * 60) as u32;
+    chrono::Utc.from_utc_datetime(
+        &day.and_hms_opt(minutes / 60, minutes % 60, 0)
+            .expect("a valid time"),
+    )
 }
 
 fn question(text: &str, kind: &str, choices: &[&str]) -> QuestionInput {
