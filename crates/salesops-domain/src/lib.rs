@@ -4,6 +4,7 @@
 pub mod ids;
 pub mod money;
 pub mod people;
+pub mod planner;
 pub mod validation;
 
 pub use ids::*;
