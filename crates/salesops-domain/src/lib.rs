@@ -4,6 +4,7 @@
 pub mod ids;
 pub mod money;
 pub mod people;
+pub mod periods;
 pub mod planner;
 pub mod validation;
 
