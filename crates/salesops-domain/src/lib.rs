@@ -2,6 +2,7 @@
 //! value types every other crate parses once and then trusts. No I/O here.
 
 pub mod ids;
+pub mod metrics;
 pub mod money;
 pub mod people;
 pub mod periods;
