@@ -213,6 +213,7 @@ impl App {
         require(actor, Resource::Activity, Action::Read, None)?;
         f.users = self.visible_owners(actor).await?;
         f.record_owners = f.users.clone();
+        f.prospect_lists = self.list_visibility(actor);
         Ok(activities::list(&mut self.conn(), actor.org_id, &f, limit, newest_first).await?)
     }
 

@@ -325,6 +325,8 @@ impl App {
                 "the company still has contacts; delete or move them first".into(),
             ));
         }
+        salesops_store::prospecting::unlink_account(&mut tx, actor.org_id, "company_id", id.0)
+            .await?;
         crm::delete_company(&mut tx, actor.org_id, id)
             .await
             .map_err(|e| match e {
@@ -492,7 +494,10 @@ impl App {
         if if_match.is_some_and(|v| v != current.version) {
             return Err(AppError::Stale);
         }
-        crm::delete_contact(&mut self.conn(), actor.org_id, id)
+        let mut tx = self.db.begin().await?;
+        salesops_store::prospecting::unlink_account(&mut tx, actor.org_id, "contact_id", id.0)
+            .await?;
+        crm::delete_contact(&mut tx, actor.org_id, id)
             .await
             .map_err(|e| match e {
                 StoreError::Reference(_) => AppError::Conflict(
@@ -500,6 +505,7 @@ impl App {
                 ),
                 other => other.into(),
             })?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -77,27 +77,18 @@ struct Fields {
 
 impl App {
     /// Who may see lists, for a reader who does not see everything.
-    async fn list_visibility(&self, actor: &Actor) -> Result<Option<Visible>> {
-        Ok(self.visible_owners(actor).await?.map(|users| Visible {
+    pub(crate) fn list_visibility(&self, actor: &Actor) -> Option<Visible> {
+        (!actor.sees_all()).then(|| Visible {
             teams: actor.teams(),
-            users,
-        }))
+            users: vec![actor.user_id],
+        })
     }
 
-    /// The permission target of a list: its team and the teams of its reps;
-    /// owned by the actor when they are one of its reps.
+    /// The permission target of a list: the team it is shared with; owned
+    /// by the actor when they are one of its reps.
     async fn list_target(&self, actor: &Actor, l: &ProspectList) -> Result<(Vec<UserId>, Target)> {
         let reps = prospecting::list_reps(&mut self.conn(), actor.org_id, l.id).await?;
-        let mut teams: Vec<TeamId> = l.team_id.map(TeamId).into_iter().collect();
-        if !reps.is_empty() {
-            for (t, _) in
-                teams::memberships(&mut self.conn(), actor.org_id, None, Some(&reps)).await?
-            {
-                if !teams.contains(&t) {
-                    teams.push(t);
-                }
-            }
-        }
+        let teams: Vec<TeamId> = l.team_id.map(TeamId).into_iter().collect();
         let owner = reps.contains(&actor.user_id).then_some(actor.user_id);
         Ok((reps, Target { owner, teams }))
     }
@@ -117,6 +108,7 @@ impl App {
         &self,
         actor: &Actor,
         input: &ListInput,
+        current_team: Option<TeamId>,
         errs: &mut Invalid,
     ) -> Result<Vec<(&'static str, SimpleExpr)>> {
         let mut ch: Vec<(&'static str, SimpleExpr)> = vec![];
@@ -127,6 +119,9 @@ impl App {
         }
         if let Some(d) = &input.description {
             ch.push(("description", text(errs, "description", d, 2000).into()));
+        }
+        if input.team_id == Some(None) && !actor.sees_all() {
+            errs.push("team_id", "choose one of your teams");
         }
         if let Some(t) = input.team_id {
             if let Some(t) = t {
@@ -162,6 +157,21 @@ impl App {
             if reps.len() > 500 {
                 errs.push("reps", "at most 500 reps");
             }
+            // Managers staff a list from the team it is shared with.
+            if !actor.sees_all() {
+                let team = input.team_id.flatten().or(current_team);
+                let members = match team {
+                    Some(t) => teams::memberships(&mut self.conn(), actor.org_id, Some(&[t]), None)
+                        .await?
+                        .into_iter()
+                        .map(|(_, u)| u)
+                        .collect::<Vec<_>>(),
+                    None => vec![],
+                };
+                if reps.iter().any(|r| !members.contains(r)) {
+                    errs.push("reps", "reps must be members of the list's team");
+                }
+            }
             for r in reps {
                 match users::get(&mut self.conn(), actor.org_id, *r).await {
                     Ok(u) if u.active => {}
@@ -184,7 +194,9 @@ impl App {
         if !actor.sees_all() && input.team_id.flatten().is_none() {
             errs.push("team_id", "choose one of your teams");
         }
-        let ch = self.check_list_input(actor, &input, &mut errs).await?;
+        let ch = self
+            .check_list_input(actor, &input, None, &mut errs)
+            .await?;
         errs.into_result()?;
         let at = now();
         let mut l = ProspectList {
@@ -233,7 +245,7 @@ impl App {
     /// The lists the actor sees, with their reps and counts.
     pub async fn list_prospect_lists(&self, actor: &Actor) -> Result<Vec<ListView>> {
         require(actor, Resource::ProspectList, Action::Read, None)?;
-        let vis = self.list_visibility(actor).await?;
+        let vis = self.list_visibility(actor);
         let lists = prospecting::list_lists(&mut self.conn(), actor.org_id, vis.as_ref()).await?;
         let mut out = Vec::with_capacity(lists.len());
         for list in lists {
@@ -251,10 +263,12 @@ impl App {
         if_match: Option<i64>,
         input: ListInput,
     ) -> Result<ListView> {
-        let (_, _, t) = self.readable_list(actor, id).await?;
+        let (current, _, t) = self.readable_list(actor, id).await?;
         require(actor, Resource::ProspectList, Action::Update, Some(&t))?;
         let mut errs = Invalid::default();
-        let ch = self.check_list_input(actor, &input, &mut errs).await?;
+        let ch = self
+            .check_list_input(actor, &input, current.team_id.map(TeamId), &mut errs)
+            .await?;
         errs.into_result()?;
         let mut tx = self.db.begin().await?;
         let list = prospecting::update_list(&mut tx, actor.org_id, id, if_match, ch, now()).await?;
@@ -278,14 +292,14 @@ impl App {
         if if_match.is_some_and(|v| v != l.version) {
             return Err(AppError::Stale);
         }
-        let counts = prospecting::list_counts(&mut self.conn(), actor.org_id, id).await?;
+        let mut tx = self.db.begin().await?;
+        let counts = prospecting::list_counts(&mut tx, actor.org_id, id).await?;
         if counts.converted > 0 {
             return Err(AppError::Conflict(format!(
                 "{} prospects of this list became leads; archive the list instead",
                 counts.converted
             )));
         }
-        let mut tx = self.db.begin().await?;
         prospecting::delete_list_prospects(&mut tx, actor.org_id, id).await?;
         prospecting::delete_list(&mut tx, actor.org_id, id).await?;
         tx.commit().await?;
@@ -419,7 +433,7 @@ impl App {
                         && !crate::can(actor, Resource::Prospect, Action::Administer, None)
                     {
                         errs.push("assigned_to", "you can assign prospects only to yourself");
-                    } else if !list_reps.is_empty() && !list_reps.contains(&u) {
+                    } else if !list_reps.contains(&u) {
                         errs.push("assigned_to", "is not one of the list's reps");
                     } else {
                         match users::get(&mut self.conn(), actor.org_id, u).await {
@@ -524,7 +538,7 @@ impl App {
         limit: u64,
     ) -> Result<Page<Prospect>> {
         require(actor, Resource::Prospect, Action::Read, None)?;
-        f.visible = self.list_visibility(actor).await?;
+        f.visible = self.list_visibility(actor);
         let after = match cursor {
             Some(c) => {
                 match prospecting::get_prospect(&mut self.conn(), actor.org_id, ProspectId(c)).await

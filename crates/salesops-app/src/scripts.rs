@@ -453,7 +453,12 @@ impl App {
                 if write && !self.may_work_prospect(actor, &p).await? {
                     return Err(AppError::Forbidden);
                 }
-                Ok((Some(id), p.lead_id.map(LeadId)))
+                // The lead it became shows only to those who may see the lead.
+                let lead = match p.lead_id.map(LeadId) {
+                    Some(l) if self.get_lead(actor, l).await.is_ok() => Some(l),
+                    _ => None,
+                };
+                Ok((Some(id), lead))
             }
             Subject::Lead(id) => {
                 let l = self.get_lead(actor, id).await?;
@@ -478,6 +483,7 @@ impl App {
         &self,
         actor: &Actor,
         on: Subject,
+        script: ScriptId,
         answers: Vec<(QuestionId, String)>,
     ) -> Result<()> {
         self.answer_records(actor, on, true).await?;
@@ -486,6 +492,9 @@ impl App {
         for (qid, value) in answers {
             let field = format!("answers.{qid}");
             match scripts::get_question(&mut self.conn(), actor.org_id, qid).await {
+                Ok(q) if q.script_id != script => {
+                    errs.push(field, "is not a question of this script")
+                }
                 Ok(q) if value.trim().is_empty() => checked.push((q.id, None)),
                 Ok(q) if q.archived => errs.push(field, "the question is archived"),
                 Ok(q) => match check_answer(&q, &value) {

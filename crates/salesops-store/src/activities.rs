@@ -120,6 +120,9 @@ pub struct Filter {
     /// Only activities whose lead, company and contact (where set) are
     /// unowned or owned by these users (None: no such limit).
     pub record_owners: Option<Vec<UserId>>,
+    /// Only activities whose prospect (where set) is on a list the reader
+    /// sees (None: no such limit).
+    pub prospect_lists: Option<crate::prospecting::Visible>,
 }
 
 /// `col IS NULL OR col IN (SELECT id FROM table WHERE owner unset or one of owners)`.
@@ -187,6 +190,21 @@ pub async fn list(
         q.cond_where(visible_record(org, "lead_id", "leads", o));
         q.cond_where(visible_record(org, "company_id", "companies", o));
         q.cond_where(visible_record(org, "contact_id", "contacts", o));
+    }
+    if let Some(v) = &f.prospect_lists {
+        let visible = Query::select()
+            .column("id")
+            .from("prospects")
+            .and_where(Expr::col("org_id").eq(org.0))
+            .and_where(
+                Expr::col("list_id").in_subquery(crate::prospecting::visible_list_ids(org, v)),
+            )
+            .to_owned();
+        q.cond_where(
+            sea_query::Cond::any()
+                .add(Expr::col("prospect_id").is_null())
+                .add(Expr::col("prospect_id").in_subquery(visible)),
+        );
     }
     let order = if newest_first {
         Order::Desc

@@ -227,6 +227,16 @@ fn visible_lists(org: OrgId, v: &Visible) -> Cond {
         .add(Expr::col("id").in_subquery(assigned))
 }
 
+/// `SELECT id FROM prospect_lists WHERE` the reader sees them.
+pub fn visible_list_ids(org: OrgId, v: &Visible) -> sea_query::SelectStatement {
+    Query::select()
+        .column("id")
+        .from("prospect_lists")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .cond_where(visible_lists(org, v))
+        .to_owned()
+}
+
 /// Lists, by name (None: all lists).
 pub async fn list_lists(
     c: &mut impl Conn,
@@ -410,8 +420,7 @@ pub struct Filter {
     pub list: Option<ProspectListId>,
     pub status: Option<ProspectStatus>,
     pub assigned_to: Option<UserId>,
-    /// Only prospects of the lists these readers see, or assigned to one of
-    /// its users (None: all).
+    /// Only prospects of the lists the reader sees (None: all).
     pub visible: Option<Visible>,
     pub q: Option<String>,
 }
@@ -439,19 +448,7 @@ pub async fn list_prospects(
         q.and_where(Expr::col("assigned_to").eq(u.0));
     }
     if let Some(v) = &f.visible {
-        let lists = Query::select()
-            .column("id")
-            .from("prospect_lists")
-            .and_where(Expr::col("org_id").eq(org.0))
-            .cond_where(visible_lists(org, v))
-            .to_owned();
-        q.cond_where(
-            Cond::any()
-                .add(Expr::col("list_id").in_subquery(lists))
-                .add(
-                    Expr::col("assigned_to").is_in(v.users.iter().map(|u| u.0).collect::<Vec<_>>()),
-                ),
-        );
+        q.and_where(Expr::col("list_id").in_subquery(visible_list_ids(org, v)));
     }
     if let Some(text) = &f.q {
         q.and_where(Expr::col("search_text").like(like_pattern(text)));
@@ -504,13 +501,34 @@ pub async fn delete_prospect(c: &mut impl Conn, org: OrgId, id: ProspectId) -> R
     delete_by_id(c, "prospects", org, id.0).await
 }
 
-/// Unlinks the prospect a lead came from (before the lead is deleted).
+/// Opens the prospect a lead came from again (before the lead is deleted):
+/// it is no longer converted, and can be worked or deleted.
 pub async fn unlink_lead(c: &mut impl Conn, org: OrgId, lead: Uuid) -> Result<()> {
     let q = Query::update()
         .table("prospects")
         .value("lead_id", Option::<Uuid>::None)
+        .value("status", ProspectStatus::Open.as_str())
+        .value("closed_at", Option::<DateTime<Utc>>::None)
+        .value("version", Expr::col("version").add(1))
         .and_where(Expr::col("org_id").eq(org.0))
         .and_where(Expr::col("lead_id").eq(lead))
+        .to_owned();
+    c.exec(&q).await.map(|_| ())
+}
+
+/// Clears a company's (`company_id`) or contact's (`contact_id`) link from
+/// the prospects it was created from, before it is deleted.
+pub async fn unlink_account(
+    c: &mut impl Conn,
+    org: OrgId,
+    col: &'static str,
+    id: Uuid,
+) -> Result<()> {
+    let q = Query::update()
+        .table("prospects")
+        .value(col, Option::<Uuid>::None)
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col(col).eq(id))
         .to_owned();
     c.exec(&q).await.map(|_| ())
 }

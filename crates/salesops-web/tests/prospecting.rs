@@ -219,7 +219,7 @@ async fn a_list_is_worked_row_by_row_and_a_prospect_becomes_a_lead() {
             .send(Req::new(Method::DELETE, format!("/api/v1/prospect-lists/{list}")).cred(&ops_tok))
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT);
-        // Deleting the lead keeps the prospect (unlinked).
+        // Deleting the lead keeps the prospect.
         let lead = c["lead"]["id"].as_str().unwrap();
         let r = t
             .send(Req::new(Method::DELETE, format!("/api/v1/leads/{lead}")).cred(&ops_tok))
@@ -230,8 +230,17 @@ async fn a_list_is_worked_row_by_row_and_a_prospect_becomes_a_lead() {
             .await;
         assert_eq!(
             (r.json()["status"].clone(), r.json()["lead_id"].clone()),
-            (json!("converted"), Value::Null)
+            (json!("open"), Value::Null),
+            "deleting the lead opens the prospect again"
         );
+        // The contact and company made from it can be deleted (the prospect lets go).
+        for path in [
+            format!("/api/v1/contacts/{contact}"),
+            format!("/api/v1/companies/{company}"),
+        ] {
+            let r = t.send(Req::new(Method::DELETE, path).cred(&ops_tok)).await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        }
     }
 }
 
@@ -601,5 +610,78 @@ async fn scripts_and_answers_on_prospects_and_leads() {
             .send(Req::new(Method::GET, format!("/api/v1/leads/{lead}/answers")).cred(&rep_tok))
             .await;
         assert_eq!(r.problem_fields(), ["script_id"]);
+    }
+}
+
+#[tokio::test]
+async fn a_list_belongs_to_its_team_not_to_the_teams_of_its_reps() {
+    for t in TestApp::all().await {
+        let ops = t.user("ops@test.example", "ops").await;
+        let boss_a = t.user("boss-a@test.example", "manager").await;
+        let rep_a = t.user("rep-a@test.example", "rep").await;
+        let mate_a = t.user("mate-a@test.example", "rep").await;
+        let rep_b = t.user("rep-b@test.example", "rep").await;
+        let team_a = t.team("A", Some(boss_a), &[rep_a, mate_a]).await;
+        let team_b = t.team("B", None, &[rep_b]).await;
+        let ops_tok = t.token(ops).await;
+        // Ops shares a list with team B and also puts rep A on it.
+        let r = post(
+            &t,
+            &ops_tok,
+            "/api/v1/prospect-lists",
+            json!({"name": "B-Liste", "team_id": team_b, "reps": [rep_b, rep_a]}),
+        )
+        .await;
+        let list = r.json()["id"].as_str().unwrap().to_string();
+        let r = post(
+            &t,
+            &ops_tok,
+            "/api/v1/prospects",
+            json!({"list_id": list, "company_name": "Weber", "phone": "+49 1"}),
+        )
+        .await;
+        let pid = r.json()["id"].as_str().unwrap().to_string();
+        // Rep A works it (on the list); A's manager and A's teammate do not see it.
+        let r = t
+            .send(
+                Req::new(Method::GET, format!("/api/v1/prospects/{pid}"))
+                    .cred(&t.token(rep_a).await),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        for who in [boss_a, mate_a] {
+            let cred = t.token(who).await;
+            let r = t
+                .send(Req::new(Method::GET, format!("/api/v1/prospect-lists/{list}")).cred(&cred))
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", t.backend);
+            let r = t
+                .send(Req::new(Method::GET, "/api/v1/prospects").cred(&cred))
+                .await;
+            assert_eq!(r.json()["items"], json!([]));
+        }
+        // Taken off the list, rep A no longer sees its rows.
+        let r = t
+            .send(
+                Req::new(Method::PATCH, format!("/api/v1/prospect-lists/{list}"))
+                    .cred(&ops_tok)
+                    .header("If-Match", "\"1\"")
+                    .json(json!({"reps": [rep_b]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = t
+            .send(Req::new(Method::GET, "/api/v1/prospects").cred(&t.token(rep_a).await))
+            .await;
+        assert_eq!(r.json()["items"], json!([]));
+        // A manager staffs a list only from its team.
+        let r = post(
+            &t,
+            &t.token(boss_a).await,
+            "/api/v1/prospect-lists",
+            json!({"name": "A-Liste", "team_id": team_a, "reps": [rep_b]}),
+        )
+        .await;
+        assert_eq!(r.problem_fields(), ["reps"]);
     }
 }

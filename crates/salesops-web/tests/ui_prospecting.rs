@@ -227,7 +227,7 @@ async fn a_rep_works_a_list_row_by_row_and_converts_a_prospect() {
         assert!(
             html.contains("Weber Fräse")
                 && html.contains("30.000,00")
-                && html.contains("selected>Top fit")
+                && html.contains("früher beantwortet: Top fit")
                 && html.contains("id=\"from-prospect\""),
             "{html}"
         );
@@ -319,9 +319,10 @@ async fn ops_write_scripts_on_their_page() {
         assert!(r.text().contains("needs its choices"), "{}", r.text());
         // Move the second question up.
         let html = page.text();
+        // Two forms per question (edit, archive): the third field is the second question.
         let second = html
             .match_indices("name=\"question_id\" value=\"")
-            .nth(1)
+            .nth(2)
             .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().to_string())
             .unwrap();
         let r = t

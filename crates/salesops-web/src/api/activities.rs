@@ -163,6 +163,7 @@ pub async fn list(
         due_from: None,
         happened_from: q.from,
         record_owners: None,
+        prospect_lists: None,
     };
     errs.into_result()?;
     let items = s

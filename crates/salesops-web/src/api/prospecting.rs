@@ -932,6 +932,7 @@ async fn write_answers(
         .save_answers(
             &auth.actor,
             on,
+            ScriptId(b.script_id),
             b.answers
                 .into_iter()
                 .map(|(q, v)| (QuestionId(q), v))

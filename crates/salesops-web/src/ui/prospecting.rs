@@ -448,6 +448,18 @@ pub async fn update_list(
             .map(|_| "/prospect-lists?deleted=1".to_string())
     } else {
         let mut input = list_input(&form);
+        // Reps the actor cannot see (not in the form) stay on the list.
+        if let (Some(reps), Ok(current), Ok(visible)) = (
+            input.reps.as_mut(),
+            s.app.get_prospect_list(a, id).await,
+            people(&s, &session).await,
+        ) {
+            for r in current.reps {
+                if !visible.contains_key(&r.0) && !reps.contains(&r) {
+                    reps.push(r);
+                }
+            }
+        }
         if let Some(arch) = form.get("archive") {
             input = ListInput {
                 archived: Some(arch == "1"),
@@ -558,7 +570,10 @@ pub struct QuestionRow {
     pub text: String,
     pub kind: String,
     pub choices: Vec<Choice>,
+    /// The answer given on this record.
     pub value: String,
+    /// An answer given on the linked prospect or lead, shown as a hint.
+    pub carried: String,
 }
 
 #[derive(Template)]
@@ -630,11 +645,19 @@ fn view(ctx: &PageCtx, p: &Prospect) -> ProspectView {
 }
 
 /// The questions of a script with the answers given on a record, as form rows.
-pub fn question_rows(answered: Vec<Answered>) -> Vec<QuestionRow> {
+pub fn question_rows(answered: Vec<Answered>, on: Subject) -> Vec<QuestionRow> {
     answered
         .into_iter()
         .map(|a| {
-            let value = a.answer.map(|x| x.value).unwrap_or_default();
+            let own = a.answer.as_ref().is_some_and(|x| match on {
+                Subject::Prospect(p) => x.prospect_id == Some(p.0),
+                Subject::Lead(l) => x.lead_id == Some(l.0),
+            });
+            let (value, carried) = match a.answer {
+                Some(x) if own => (x.value, String::new()),
+                Some(x) => (String::new(), x.value),
+                None => (String::new(), String::new()),
+            };
             QuestionRow {
                 id: a.question.id.to_string(),
                 choices: a
@@ -650,6 +673,7 @@ pub fn question_rows(answered: Vec<Answered>) -> Vec<QuestionRow> {
                 text: a.question.text,
                 kind: a.question.kind.to_string(),
                 value,
+                carried,
             }
         })
         .collect()
@@ -716,7 +740,10 @@ async fn prospect_page(
         let script_id = script.or(list.list.script_id.map(ScriptId));
         let scripts = script_choices(s, session, script_id.map(|x| x.0)).await?;
         let questions = match script_id {
-            Some(sid) => question_rows(s.app.script_answers(a, sid, Subject::Prospect(id)).await?),
+            Some(sid) => question_rows(
+                s.app.script_answers(a, sid, Subject::Prospect(id)).await?,
+                Subject::Prospect(id),
+            ),
             None => vec![],
         };
         let pipelines = s
@@ -800,6 +827,16 @@ async fn prospect_page(
             selected: p.assigned_to == Some(u.0),
         })
         .collect();
+    // The current assignee stays selectable, so saving keeps them.
+    if let Some(u) = p.assigned_to
+        && !reps.iter().any(|c| c.selected)
+    {
+        reps.push(Choice {
+            value: u.to_string(),
+            label: names.get(&u).cloned().unwrap_or_else(|| u.to_string()),
+            selected: true,
+        });
+    }
     reps.sort_by(|x, y| x.label.cmp(&y.label));
     let fields: BTreeMap<String, String> = serde_json::from_str(&p.fields).unwrap_or_default();
     let page = ProspectPage {
@@ -842,11 +879,14 @@ fn parse_choice(
 /// Where to go after working a prospect: back to the list, on to the next
 /// prospect, or the prospect again.
 fn back(form: &Form, p: ProspectId, list: Option<&str>, notice: &str) -> String {
-    match (form.get("back"), list) {
-        (Some("list"), Some(l)) => format!("/prospect-lists/{l}?{notice}=1#p-{p}"),
-        (Some(next), _) if next.starts_with("next:") && next.len() > 5 => {
-            format!("/prospects/{}?{notice}=1", &next[5..])
-        }
+    let list = list.and_then(|l| l.parse::<ProspectListId>().ok());
+    let next = form
+        .get("back")
+        .and_then(|b| b.strip_prefix("next:"))
+        .and_then(|n| n.parse::<ProspectId>().ok());
+    match (form.get("back"), list, next) {
+        (Some("list"), Some(l), _) => format!("/prospect-lists/{l}?{notice}=1#p-{p}"),
+        (_, _, Some(n)) => format!("/prospects/{n}?{notice}=1"),
         _ => format!("/prospects/{p}?{notice}=1"),
     }
 }
@@ -1005,7 +1045,12 @@ pub async fn act(
             .await
             .map(|_| format!("/prospects/{id}?reopened=1")),
         "answers" => {
-            let script = form.get("script_id").unwrap_or("").to_string();
+            let Some(script) = form
+                .get("script_id")
+                .and_then(|x| x.parse::<ScriptId>().ok())
+            else {
+                return UiError::new(a.locale, AppError::NotFound).into_response();
+            };
             let answers = form
                 .0
                 .iter()
@@ -1016,7 +1061,7 @@ pub async fn act(
                 })
                 .collect();
             s.app
-                .save_answers(a, Subject::Prospect(id), answers)
+                .save_answers(a, Subject::Prospect(id), script, answers)
                 .await
                 .map(|_| format!("/prospects/{id}?answered=1&script={script}"))
         }
@@ -1057,7 +1102,12 @@ pub async fn lead_answers(
         Err(e) => return e.into_response(),
     };
     let a = session.actor();
-    let script = form.get("script_id").unwrap_or("").to_string();
+    let Some(script) = form
+        .get("script_id")
+        .and_then(|x| x.parse::<ScriptId>().ok())
+    else {
+        return UiError::new(a.locale, AppError::NotFound).into_response();
+    };
     let answers = form
         .0
         .iter()
@@ -1067,7 +1117,11 @@ pub async fn lead_answers(
                 .map(|q| (q, v.clone()))
         })
         .collect();
-    match s.app.save_answers(a, Subject::Lead(id), answers).await {
+    match s
+        .app
+        .save_answers(a, Subject::Lead(id), script, answers)
+        .await
+    {
         Ok(()) => {
             Redirect::to(&format!("/leads/{id}?answered=1&script={script}#script")).into_response()
         }
@@ -1143,7 +1197,7 @@ async fn scripts_page(
                     .enumerate()
                     .map(|(i, q)| QuestionAdmin {
                         id: q.id.to_string(),
-                        choices: q.choice_list().join(", "),
+                        choices: q.choice_list().join("\n"),
                         text: q.text,
                         kind: q.kind.to_string(),
                         archived: q.archived,
@@ -1179,7 +1233,7 @@ fn question_input(form: &Form) -> QuestionInput {
         text: form.get("text").map(str::to_string),
         kind: form.opt("kind"),
         choices: form.get("choices").map(|c| {
-            c.split([',', '\n'])
+            c.lines()
                 .map(|x| x.trim().to_string())
                 .filter(|x| !x.is_empty())
                 .collect()
@@ -1250,9 +1304,18 @@ pub async fn scripts_post(State(s): State<AppState>, session: Session, form: For
                 .add_question(a, sid, question_input(&form))
                 .await
                 .map(|_| ()),
+            ("archive-question", _, Some(q)) => {
+                let input = QuestionInput {
+                    archived: form.get("archived").map(|v| v == "1"),
+                    ..Default::default()
+                };
+                s.app
+                    .update_question(a, q, version, input)
+                    .await
+                    .map(|_| ())
+            }
             ("save-question", _, Some(q)) => {
-                let mut input = question_input(&form);
-                input.archived = form.get("archived").map(|v| v == "1");
+                let input = question_input(&form);
                 s.app
                     .update_question(a, q, version, input)
                     .await
@@ -1323,7 +1386,10 @@ pub async fn lead_script(
             .and_then(|l| l.list.script_id.map(ScriptId));
     }
     let questions = match chosen {
-        Some(sid) => question_rows(s.app.script_answers(a, sid, Subject::Lead(lead)).await?),
+        Some(sid) => question_rows(
+            s.app.script_answers(a, sid, Subject::Lead(lead)).await?,
+            Subject::Lead(lead),
+        ),
         None => vec![],
     };
     Ok(ScriptPanel {
