@@ -97,6 +97,17 @@ impl App {
     }
 
     pub async fn log_activity(&self, actor: &Actor, input: ActivityInput) -> Result<Activity> {
+        let a = self.prepare_activity(actor, input).await?;
+        activities::insert(&mut self.conn(), &a).await?;
+        Ok(a)
+    }
+
+    /// Checks a new activity and builds its row (not written yet).
+    pub(crate) async fn prepare_activity(
+        &self,
+        actor: &Actor,
+        input: ActivityInput,
+    ) -> Result<Activity> {
         require(actor, Resource::Activity, Action::Create, None)?;
         let mut errs = Invalid::default();
         let Some(type_id) = input.type_id else {
@@ -170,7 +181,6 @@ impl App {
             updated_at: at,
             version: 1,
         };
-        activities::insert(&mut self.conn(), &a).await?;
         Ok(a)
     }
 
@@ -215,6 +225,22 @@ impl App {
         f.record_owners = f.users.clone();
         f.prospect_lists = self.list_visibility(actor);
         Ok(activities::list(&mut self.conn(), actor.org_id, &f, limit, newest_first).await?)
+    }
+
+    /// The activities the actor sees, in id order after `after` (exports).
+    pub async fn list_activities_by_id(
+        &self,
+        actor: &Actor,
+        after: Option<uuid::Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Activity>> {
+        require(actor, Resource::Activity, Action::Read, None)?;
+        let mut f = Filter {
+            users: self.visible_owners(actor).await?,
+            ..Filter::default()
+        };
+        f.record_owners = f.users.clone();
+        Ok(activities::list_by_id(&mut self.conn(), actor.org_id, &f, after, limit).await?)
     }
 
     /// Marks a scheduled activity done, with its outcome.

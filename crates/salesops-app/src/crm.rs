@@ -11,6 +11,10 @@ use salesops_store::{StoreError, now, teams, users};
 use sea_query::SimpleExpr;
 use uuid::Uuid;
 
+/// Owner checks already made, by owner (see `App::check_owner_once`).
+#[derive(Default)]
+pub(crate) struct OwnerChecks(std::collections::HashMap<Option<UserId>, Invalid>);
+
 pub const SIZE_BANDS: [&str; 6] = ["1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+"];
 
 /// Company fields as typed; `None` leaves a field unchanged on update, and
@@ -139,6 +143,26 @@ impl App {
         }
     }
 
+    /// `check_owner`, made once per owner and remembered in `checks`.
+    pub(crate) async fn check_owner_once(
+        &self,
+        actor: &Actor,
+        resource: Resource,
+        owner: Option<UserId>,
+        errs: &mut Invalid,
+        checks: &mut OwnerChecks,
+    ) -> Result<()> {
+        if let Some(found) = checks.0.get(&owner) {
+            errs.0.extend(found.0.iter().cloned());
+            return Ok(());
+        }
+        let mut found = Invalid::default();
+        self.check_owner(actor, resource, owner, &mut found).await?;
+        errs.0.extend(found.0.iter().cloned());
+        checks.0.insert(owner, found);
+        Ok(())
+    }
+
     fn company_changes(
         &self,
         input: &CompanyInput,
@@ -206,6 +230,23 @@ impl App {
     }
 
     pub async fn create_company(&self, actor: &Actor, input: CompanyInput) -> Result<Company> {
+        let c = self
+            .prepare_company(actor, input, &mut OwnerChecks::default())
+            .await?;
+        crm::insert_company(&mut self.conn(), &c)
+            .await
+            .map_err(external_id_taken)?;
+        Ok(c)
+    }
+
+    /// Checks a new company and builds its row (not written yet). `checks`
+    /// remembers owner checks already made (an import checks each owner once).
+    pub(crate) async fn prepare_company(
+        &self,
+        actor: &Actor,
+        input: CompanyInput,
+        checks: &mut OwnerChecks,
+    ) -> Result<Company> {
         require(actor, Resource::Account, Action::Create, None)?;
         let mut errs = Invalid::default();
         if input.name.is_none() {
@@ -215,7 +256,7 @@ impl App {
         let owner = input
             .owner_id
             .unwrap_or((actor.role == Role::Rep).then_some(actor.user_id));
-        self.check_owner(actor, Resource::Account, owner, &mut errs)
+        self.check_owner_once(actor, Resource::Account, owner, &mut errs, checks)
             .await?;
         let changes = self.company_changes(
             &CompanyInput {
@@ -248,9 +289,6 @@ impl App {
             version: 1,
         };
         apply_company(&mut c, changes);
-        crm::insert_company(&mut self.conn(), &c)
-            .await
-            .map_err(external_id_taken)?;
         Ok(c)
     }
 
@@ -287,6 +325,20 @@ impl App {
         if_match: Option<i64>,
         input: CompanyInput,
     ) -> Result<Company> {
+        let changes = self.prepare_company_update(actor, id, input).await?;
+        let c = crm::update_company(&mut self.conn(), actor.org_id, id, if_match, changes, now())
+            .await
+            .map_err(external_id_taken)?;
+        Ok(c)
+    }
+
+    /// Checks an update of a company into column changes (not written yet).
+    pub(crate) async fn prepare_company_update(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        input: CompanyInput,
+    ) -> Result<Vec<(&'static str, SimpleExpr)>> {
         let (current, t) = self.company_with_target(actor, id).await?;
         require(actor, Resource::Account, Action::Update, Some(&t))?;
         let mut errs = Invalid::default();
@@ -301,10 +353,7 @@ impl App {
         let mut merged = current.clone();
         apply_company(&mut merged, changes.clone());
         changes.push(("search_text", merged.search_text().into()));
-        let c = crm::update_company(&mut self.conn(), actor.org_id, id, if_match, changes, now())
-            .await
-            .map_err(external_id_taken)?;
-        Ok(c)
+        Ok(changes)
     }
 
     /// Deletes a company without contacts (and, later, without leads).
@@ -387,6 +436,22 @@ impl App {
     }
 
     pub async fn create_contact(&self, actor: &Actor, input: ContactInput) -> Result<Contact> {
+        let c = self
+            .prepare_contact(actor, input, &mut OwnerChecks::default())
+            .await?;
+        crm::insert_contact(&mut self.conn(), &c)
+            .await
+            .map_err(external_id_taken)?;
+        Ok(c)
+    }
+
+    /// Checks a new contact and builds its row (not written yet).
+    pub(crate) async fn prepare_contact(
+        &self,
+        actor: &Actor,
+        input: ContactInput,
+        checks: &mut OwnerChecks,
+    ) -> Result<Contact> {
         require(actor, Resource::Account, Action::Create, None)?;
         let mut errs = Invalid::default();
         if input.name.is_none() {
@@ -395,7 +460,7 @@ impl App {
         let owner = input
             .owner_id
             .unwrap_or((actor.role == Role::Rep).then_some(actor.user_id));
-        self.check_owner(actor, Resource::Account, owner, &mut errs)
+        self.check_owner_once(actor, Resource::Account, owner, &mut errs, checks)
             .await?;
         let changes = self
             .contact_changes(
@@ -425,9 +490,6 @@ impl App {
             version: 1,
         };
         apply_contact(&mut c, changes);
-        crm::insert_contact(&mut self.conn(), &c)
-            .await
-            .map_err(external_id_taken)?;
         Ok(c)
     }
 
@@ -464,6 +526,19 @@ impl App {
         if_match: Option<i64>,
         input: ContactInput,
     ) -> Result<Contact> {
+        let changes = self.prepare_contact_update(actor, id, input).await?;
+        crm::update_contact(&mut self.conn(), actor.org_id, id, if_match, changes, now())
+            .await
+            .map_err(external_id_taken)
+    }
+
+    /// Checks an update of a contact into column changes (not written yet).
+    pub(crate) async fn prepare_contact_update(
+        &self,
+        actor: &Actor,
+        id: ContactId,
+        input: ContactInput,
+    ) -> Result<Vec<(&'static str, SimpleExpr)>> {
         let (current, t) = self.contact_with_target(actor, id).await?;
         require(actor, Resource::Account, Action::Update, Some(&t))?;
         let mut errs = Invalid::default();
@@ -478,9 +553,7 @@ impl App {
         let mut merged = current.clone();
         apply_contact(&mut merged, changes.clone());
         changes.push(("search_text", merged.search_text().into()));
-        crm::update_contact(&mut self.conn(), actor.org_id, id, if_match, changes, now())
-            .await
-            .map_err(external_id_taken)
+        Ok(changes)
     }
 
     pub async fn delete_contact(
@@ -575,7 +648,7 @@ fn apply_contact(c: &mut Contact, changes: Vec<(&'static str, SimpleExpr)>) {
     }
 }
 
-fn external_id_taken(e: StoreError) -> AppError {
+pub(crate) fn external_id_taken(e: StoreError) -> AppError {
     match e {
         StoreError::Conflict(_) => AppError::Invalid(Invalid::one(
             "external_id",

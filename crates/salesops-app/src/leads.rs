@@ -365,6 +365,19 @@ impl App {
         if_match: Option<i64>,
         input: LeadInput,
     ) -> Result<Lead> {
+        let changes = self.prepare_lead_update(actor, id, input).await?;
+        leads::update(&mut self.conn(), actor.org_id, id, if_match, changes, now())
+            .await
+            .map_err(external_id_taken)
+    }
+
+    /// Checks an update of a lead into column changes (not written yet).
+    pub(crate) async fn prepare_lead_update(
+        &self,
+        actor: &Actor,
+        id: LeadId,
+        input: LeadInput,
+    ) -> Result<Vec<(&'static str, SimpleExpr)>> {
         let (current, t) = self.readable_lead(actor, id).await?;
         require(actor, Resource::Lead, Action::Update, Some(&t))?;
         let mut errs = Invalid::default();
@@ -375,16 +388,7 @@ impl App {
             .validate(actor, &input, current.owner_id, &mut errs)
             .await?;
         errs.into_result()?;
-        leads::update(
-            &mut self.conn(),
-            actor.org_id,
-            id,
-            if_match,
-            patch.changes(),
-            now(),
-        )
-        .await
-        .map_err(external_id_taken)
+        Ok(patch.changes())
     }
 
     pub async fn delete_lead(
@@ -689,7 +693,24 @@ pub(crate) async fn insert_lead(
     Ok(())
 }
 
-fn external_id_taken(e: StoreError) -> AppError {
+/// Writes prepared leads and their first history entries, in batches.
+pub(crate) async fn insert_leads(
+    tx: &mut salesops_store::Tx,
+    actor: &Actor,
+    rows: &[Lead],
+) -> Result<()> {
+    leads::insert_many(tx, rows)
+        .await
+        .map_err(external_id_taken)?;
+    let h: Vec<HistoryEntry> = rows
+        .iter()
+        .map(|l| history(l, None, None, actor, l.created_at))
+        .collect();
+    leads::insert_history_many(tx, &h).await?;
+    Ok(())
+}
+
+pub(crate) fn external_id_taken(e: StoreError) -> AppError {
     match e {
         StoreError::Conflict(_) => AppError::Invalid(Invalid::one(
             "external_id",

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod activity_types;
 pub mod auth;
 pub mod crm;
+pub mod csv_io;
 mod error;
 mod fields;
 pub mod leads;

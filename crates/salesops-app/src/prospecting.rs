@@ -93,7 +93,7 @@ impl App {
         Ok((reps, Target { owner, teams }))
     }
 
-    async fn readable_list(
+    pub(crate) async fn readable_list(
         &self,
         actor: &Actor,
         id: ProspectListId,
@@ -565,6 +565,19 @@ impl App {
         if_match: Option<i64>,
         input: ProspectInput,
     ) -> Result<Prospect> {
+        let changes = self.prepare_prospect_update(actor, id, input).await?;
+        prospecting::update_prospect(&mut self.conn(), actor.org_id, id, if_match, changes, now())
+            .await
+            .map_err(external_id_taken)
+    }
+
+    /// Checks an update of a prospect into column changes (not written yet).
+    pub(crate) async fn prepare_prospect_update(
+        &self,
+        actor: &Actor,
+        id: ProspectId,
+        input: ProspectInput,
+    ) -> Result<Vec<(&'static str, SimpleExpr)>> {
         let (p, l, t) = self.readable_prospect(actor, id).await?;
         require(actor, Resource::Prospect, Action::Update, Some(&t))?;
         let reps = prospecting::list_reps(&mut self.conn(), actor.org_id, l.id).await?;
@@ -581,16 +594,7 @@ impl App {
             );
         }
         errs.into_result()?;
-        prospecting::update_prospect(
-            &mut self.conn(),
-            actor.org_id,
-            id,
-            if_match,
-            f.changes,
-            now(),
-        )
-        .await
-        .map_err(external_id_taken)
+        Ok(f.changes)
     }
 
     pub async fn delete_prospect(
@@ -887,7 +891,7 @@ fn apply_fields(p: &mut Prospect, input: &ProspectInput) {
     }
 }
 
-fn external_id_taken(e: StoreError) -> AppError {
+pub(crate) fn external_id_taken(e: StoreError) -> AppError {
     match e {
         StoreError::Conflict(_) => AppError::Invalid(Invalid::one(
             "external_id",

@@ -75,6 +75,23 @@ pub async fn insert_many(c: &mut impl Conn, rows: &[Activity]) -> Result<()> {
     Ok(())
 }
 
+/// Inserts imported activities with their external ids (a column the
+/// `Activity` row does not carry).
+pub async fn insert_imported(c: &mut impl Conn, rows: &[(Activity, Option<String>)]) -> Result<()> {
+    for chunk in rows.chunks(crate::db::BATCH) {
+        let mut q = Query::insert();
+        q.into_table("activities")
+            .columns(COLS.iter().copied().chain(["external_id"]));
+        for (a, ext) in chunk {
+            let mut v = values(a).to_vec();
+            v.push(ext.clone().into());
+            q.values_panic(v);
+        }
+        c.exec(&q).await?;
+    }
+    Ok(())
+}
+
 fn values(a: &Activity) -> [SimpleExpr; 17] {
     [
         a.org_id.0.into(),
@@ -152,6 +169,36 @@ pub async fn list(
     limit: u64,
     newest_first: bool,
 ) -> Result<Vec<Activity>> {
+    let mut q = select(org, f);
+    let order = if newest_first {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    // Done ones by when they happened, scheduled ones by when they are due.
+    q.order_by_expr(Expr::cust("COALESCE(happened_at, due_at)"), order.clone())
+        .order_by("id", order)
+        .limit(limit);
+    c.all(&q).await
+}
+
+/// Activities in id order after `after`, at most `limit` (for exports).
+pub async fn list_by_id(
+    c: &mut impl Conn,
+    org: OrgId,
+    f: &Filter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Activity>> {
+    let mut q = select(org, f);
+    if let Some(a) = after {
+        q.and_where(Expr::col("id").gt(a));
+    }
+    q.order_by("id", Order::Asc).limit(limit);
+    c.all(&q).await
+}
+
+fn select(org: OrgId, f: &Filter) -> sea_query::SelectStatement {
     let mut q = Query::select();
     q.columns(COLS)
         .from("activities")
@@ -206,16 +253,7 @@ pub async fn list(
                 .add(Expr::col("prospect_id").in_subquery(visible)),
         );
     }
-    let order = if newest_first {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
-    // Done ones by when they happened, scheduled ones by when they are due.
-    q.order_by_expr(Expr::cust("COALESCE(happened_at, due_at)"), order.clone())
-        .order_by("id", order)
-        .limit(limit);
-    c.all(&q).await
+    q
 }
 
 pub async fn update(

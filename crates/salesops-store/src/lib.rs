@@ -10,6 +10,7 @@ pub mod auth;
 pub mod crm;
 mod db;
 pub mod idempotency;
+pub mod imports;
 pub mod leads;
 pub mod orgs;
 pub mod pipelines;

@@ -207,6 +207,12 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(api::prospecting::update_question)
                 .delete(api::prospecting::delete_question),
         )
+        .route(
+            "/imports",
+            post(api::imports::create).layer(DefaultBodyLimit::max(api::imports::UPLOAD_LIMIT)),
+        )
+        .route("/imports/{id}", get(api::imports::get))
+        .route("/exports/{kind}", get(api::imports::export))
         .route("/exchange-rates", get(api::rates::list))
         .route(
             "/exchange-rates/{currency}/{valid_from}",

@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         api::activities::list, api::activities::create, api::activities::get, api::activities::update, api::activities::delete,
         api::activities::complete,
         api::rates::list, api::rates::put, api::rates::delete,
+        api::imports::create, api::imports::get, api::imports::export,
         api::prospecting::list_lists, api::prospecting::create_list, api::prospecting::get_list, api::prospecting::update_list, api::prospecting::delete_list,
         api::prospecting::list_prospects, api::prospecting::create_prospect, api::prospecting::get_prospect, api::prospecting::update_prospect, api::prospecting::delete_prospect,
         api::prospecting::convert, api::prospecting::disqualify, api::prospecting::reopen,
@@ -32,7 +33,7 @@ use utoipa::OpenApi;
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"), (name = "exchange-rates"), (name = "prospecting"), (name = "scripts"))
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"), (name = "exchange-rates"), (name = "prospecting"), (name = "scripts"), (name = "imports"))
 )]
 pub struct ApiDoc;
 

@@ -55,6 +55,41 @@ enum Command {
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Import a CSV file of companies, contacts, leads, prospects or
+    /// activities (UTF-8, `,` or `;`). Nothing is written when a row is
+    /// invalid, unless --skip-invalid.
+    Import {
+        /// companies, contacts, leads, prospects or activities.
+        kind: String,
+        file: PathBuf,
+        /// Check every row and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the valid rows even when others are invalid.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Prospects: the id of the prospecting list to fill.
+        #[arg(long = "list")]
+        list: Option<uuid::Uuid>,
+        /// Act as the user with this e-mail (default: the first admin).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Export records as CSV (to standard output without FILE).
+    Export {
+        /// companies, contacts, leads, prospects or activities.
+        kind: String,
+        file: Option<PathBuf>,
+        /// German Excel: a byte-order mark, `;` and decimal commas.
+        #[arg(long)]
+        excel: bool,
+        /// Prospects: only this list's.
+        #[arg(long = "list")]
+        list: Option<uuid::Uuid>,
+        /// Act as the user with this e-mail (default: the first admin).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,7 +227,140 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = open(&config).await?;
             print_demo(&app, seed).await
         }
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+            skip_invalid,
+            list,
+            as_user,
+        } => import(&config, &kind, &file, dry_run, skip_invalid, list, as_user).await,
+        Command::Export {
+            kind,
+            file,
+            excel,
+            list,
+            as_user,
+        } => export(&config, &kind, file, excel, list, as_user).await,
     }
+}
+
+async fn import(
+    config: &Config,
+    kind: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+    skip_invalid: bool,
+    list: Option<uuid::Uuid>,
+    as_user: Option<String>,
+) -> anyhow::Result<()> {
+    use salesops_app::csv_io::{ImportOptions, Kind, Phase};
+    let kind: Kind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let app = open(config).await?;
+    let actor = app
+        .command_line_actor(as_user.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    let opts = ImportOptions {
+        kind: Some(kind),
+        dry_run,
+        skip_invalid,
+        list_id: list.map(salesops_domain::ProspectListId),
+        mapping: Default::default(),
+    };
+    let started = std::time::Instant::now();
+    let progress = |p: salesops_app::csv_io::Progress| {
+        let what = match p.phase {
+            Phase::Checking => "checked",
+            Phase::Writing => "written",
+        };
+        eprintln!("{} of {} rows {what}", p.done, p.total);
+    };
+    let report = app
+        .import_csv(&actor, &data, &opts, &progress)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    for e in &report.errors {
+        let row = e
+            .row
+            .map(|r| format!("row {r}"))
+            .unwrap_or_else(|| "file".into());
+        match &e.column {
+            Some(c) => println!("{row}, column {c:?}: {}", e.message),
+            None => println!("{row}: {}", e.message),
+        }
+    }
+    if report.error_count as usize > report.errors.len() {
+        println!("… and more: {} invalid rows in all", report.error_count);
+    }
+    println!("{}", report.summary());
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import finished"
+    );
+    if report.failed() {
+        anyhow::bail!(
+            "{}",
+            report.failure.clone().unwrap_or_else(|| format!(
+                "{} invalid rows; nothing was written (see above, or use --skip-invalid)",
+                report.error_count
+            ))
+        );
+    }
+    Ok(())
+}
+
+async fn export(
+    config: &Config,
+    kind: &str,
+    file: Option<PathBuf>,
+    excel: bool,
+    list: Option<uuid::Uuid>,
+    as_user: Option<String>,
+) -> anyhow::Result<()> {
+    use salesops_app::csv_io::{ExportOptions, ExportSink, Kind};
+    use std::io::Write;
+    struct Out(Box<dyn Write + Send>, Option<std::io::Error>);
+    impl ExportSink for Out {
+        async fn write(&mut self, chunk: Vec<u8>) -> bool {
+            match self.0.write_all(&chunk) {
+                Ok(()) => true,
+                Err(e) => {
+                    self.1 = Some(e);
+                    false
+                }
+            }
+        }
+    }
+    let kind: Kind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let app = open(config).await?;
+    let actor = app
+        .command_line_actor(as_user.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    let w: Box<dyn Write + Send> = match &file {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let mut out = Out(w, None);
+    let opts = ExportOptions {
+        kind,
+        excel,
+        list_id: list.map(salesops_domain::ProspectListId),
+    };
+    let n = app
+        .export_csv(&actor, opts, &mut out)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    if let Some(e) = out.1 {
+        return Err(e).context("writing the export");
+    }
+    out.0.flush().context("writing the export")?;
+    eprintln!("{n} {kind} exported");
+    Ok(())
 }
 
 /// A one-line reason for a use-case error.

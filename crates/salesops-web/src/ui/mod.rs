@@ -4,6 +4,7 @@
 mod activities;
 mod activity_types;
 mod crm;
+mod imports;
 mod leads;
 mod pages;
 mod people;
@@ -121,6 +122,16 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             get(prospecting::scripts).post(prospecting::scripts_post),
         )
         .route("/exchange-rates", get(rates::list).post(rates::save))
+        .route("/imports", get(imports::index))
+        .route(
+            "/imports/upload",
+            post(imports::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::imports::UPLOAD_LIMIT,
+            )),
+        )
+        .route("/imports/start", post(imports::start))
+        .route("/imports/export/{kind}", get(imports::export))
+        .route("/imports/{id}", get(imports::show_job))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
