@@ -33,7 +33,8 @@ struct ImportsPage {
     ctx: PageCtx,
     kinds: Vec<KindOpt>,
     list_id: String,
-    prospects: bool,
+    /// The prospecting lists a prospects file may go to.
+    lists: Vec<super::people::Choice>,
     error: Option<String>,
     jobs: Vec<ImportJob>,
 }
@@ -89,7 +90,24 @@ async fn index_page(
         Ok(j) => j,
         Err(e) => return UiError::new(session.actor().locale, e).into_response(),
     };
-    let kind = kind.unwrap_or(Kind::Companies);
+    let lists = match s.app.list_prospect_lists(session.actor()).await {
+        Ok(v) => v
+            .into_iter()
+            .filter(|l| !l.list.archived)
+            .map(|l| super::people::Choice {
+                selected: l.list.id.to_string() == list_id,
+                value: l.list.id.to_string(),
+                label: l.list.name,
+            })
+            .collect(),
+        // Viewers have no lists; the page still shows.
+        Err(_) => vec![],
+    };
+    let kind = kind.unwrap_or(if list_id.is_empty() {
+        Kind::Companies
+    } else {
+        Kind::Prospects
+    });
     let kinds = Kind::ALL
         .into_iter()
         .map(|k| KindOpt {
@@ -103,7 +121,7 @@ async fn index_page(
         render(&ImportsPage {
             ctx,
             kinds,
-            prospects: kind == Kind::Prospects || !list_id.is_empty(),
+            lists,
             list_id,
             error,
             jobs,
