@@ -57,9 +57,10 @@ pub async fn insert(c: &mut impl Conn, a: &Activity) -> Result<()> {
     insert_many(c, std::slice::from_ref(a)).await
 }
 
-/// Inserts many activities with one statement per `BATCH` rows.
+/// Inserts many activities with one statement per batch of rows (as many
+/// as the parameter limit allows).
 pub async fn insert_many(c: &mut impl Conn, rows: &[Activity]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(COLS.len())) {
         let mut q = Query::insert();
         q.into_table("activities").columns(COLS);
         for a in chunk {
