@@ -165,15 +165,24 @@ fn sqlite_options(url: &str) -> std::result::Result<SqliteConnectOptions, String
 /// has one connection whose page cache holds up to `cache_mib` MiB, so the
 /// tables and indexes being filled stay in memory from one transaction to
 /// the next; everything else (WAL, `synchronous=FULL`, foreign keys) is as
-/// in [`connect`]. On PostgreSQL it is the pool [`connect`] opens.
+/// in [`connect`]. On PostgreSQL it is the pool [`connect`] opens. Neither
+/// logs statements: a batch of thousands of rows is routinely slower than
+/// the slow-statement threshold, and its text is hundreds of kilobytes.
 pub async fn connect_for_load(url: &str, cache_mib: u32) -> Result<Db> {
-    if !url.starts_with("sqlite:") {
-        return connect(url).await;
-    }
+    use sqlx::ConnectOptions;
     let open_err = |reason: String| StoreError::Open {
         url: redact_url(url),
         reason,
     };
+    if !url.starts_with("sqlite:") {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return connect(url).await;
+        }
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| open_err(e.to_string()))?
+            .disable_statement_logging();
+        return Db::connect_pg(opts, url).await;
+    }
     // A negative cache_size is a size in KiB rather than in pages.
     let kib = -(i64::from(cache_mib) * 1024);
     let opts = sqlite_options(url)
@@ -182,7 +191,8 @@ pub async fn connect_for_load(url: &str, cache_mib: u32) -> Result<Db> {
         // A multi-row INSERT inside a transaction keeps a statement journal
         // (the pages it changes, to undo just that statement): in memory,
         // not in a temporary file.
-        .pragma("temp_store", "memory");
+        .pragma("temp_store", "memory")
+        .disable_statement_logging();
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(10))
