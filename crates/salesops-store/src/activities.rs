@@ -62,9 +62,10 @@ pub async fn insert(c: &mut impl Conn, a: &Activity) -> Result<()> {
     insert_many(c, std::slice::from_ref(a)).await
 }
 
-/// Inserts many activities with one statement per `BATCH` rows.
+/// Inserts many activities with one statement per batch of rows (as many
+/// as the parameter limit allows).
 pub async fn insert_many(c: &mut impl Conn, rows: &[Activity]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(COLS.len())) {
         let mut q = Query::insert();
         q.into_table("activities").columns(COLS);
         for a in chunk {
@@ -78,7 +79,7 @@ pub async fn insert_many(c: &mut impl Conn, rows: &[Activity]) -> Result<()> {
 /// Inserts imported activities with their external ids (a column the
 /// `Activity` row does not carry).
 pub async fn insert_imported(c: &mut impl Conn, rows: &[(Activity, Option<String>)]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(COLS.len() + 1)) {
         let mut q = Query::insert();
         q.into_table("activities")
             .columns(COLS.iter().copied().chain(["external_id"]));

@@ -107,7 +107,7 @@ pub async fn insert_company(c: &mut impl Conn, x: &Company) -> Result<()> {
 
 /// Inserts many companies with one statement per batch.
 pub async fn insert_companies(c: &mut impl Conn, rows: &[Company]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH / 2) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(COMPANY_COLS.len() + 1)) {
         let mut q = Query::insert();
         q.into_table("companies")
             .columns(COMPANY_COLS.iter().copied().chain(["search_text"]));
@@ -245,7 +245,7 @@ pub async fn insert_contact(c: &mut impl Conn, x: &Contact) -> Result<()> {
 
 /// Inserts many contacts with one statement per batch.
 pub async fn insert_contacts(c: &mut impl Conn, rows: &[Contact]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(CONTACT_COLS.len() + 1)) {
         let mut q = Query::insert();
         q.into_table("contacts")
             .columns(CONTACT_COLS.iter().copied().chain(["search_text"]));

@@ -76,9 +76,15 @@ pub enum Tx {
     Pg(Transaction<'static, Postgres>),
 }
 
-/// Rows per multi-row INSERT: well inside SQLite's and PostgreSQL's limits
-/// on bound parameters (32766 and 65535) for tables of up to 30 columns.
-pub(crate) const BATCH: usize = 500;
+/// Bound parameters one statement may carry: SQLite's limit (PostgreSQL's,
+/// 65535, is higher).
+pub(crate) const MAX_PARAMS: usize = 32_766;
+
+/// Rows per multi-row INSERT into a table of `cols` columns: as many as the
+/// parameter limit allows, so a bulk load runs few, large statements.
+pub(crate) const fn rows_per_insert(cols: usize) -> usize {
+    MAX_PARAMS / cols
+}
 
 /// The current time, at the microsecond precision both databases keep.
 pub fn now() -> DateTime<Utc> {
@@ -126,14 +132,7 @@ pub async fn connect(url: &str) -> Result<Db> {
         reason,
     };
     if url.starts_with("sqlite:") {
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| open_err(e.to_string()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: an acknowledged commit survives a power loss, not only a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+        let opts = sqlite_options(url).map_err(open_err)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
@@ -149,6 +148,58 @@ pub async fn connect(url: &str) -> Result<Db> {
             "unsupported URL scheme (expected sqlite://PATH or postgres://…)".into(),
         ))
     }
+}
+
+fn sqlite_options(url: &str) -> std::result::Result<SqliteConnectOptions, String> {
+    Ok(SqliteConnectOptions::from_str(url)
+        .map_err(|e| e.to_string())?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: an acknowledged commit survives a power loss, not only a crash.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+/// A pool for a bulk load (the benchmark data set) into `url`. On SQLite it
+/// has one connection whose page cache holds up to `cache_mib` MiB, so the
+/// tables and indexes being filled stay in memory from one transaction to
+/// the next; everything else (WAL, `synchronous=FULL`, foreign keys) is as
+/// in [`connect`]. On PostgreSQL it is the pool [`connect`] opens. Neither
+/// logs statements: a batch of thousands of rows is routinely slower than
+/// the slow-statement threshold, and its text is hundreds of kilobytes.
+pub async fn connect_for_load(url: &str, cache_mib: u32) -> Result<Db> {
+    use sqlx::ConnectOptions;
+    let open_err = |reason: String| StoreError::Open {
+        url: redact_url(url),
+        reason,
+    };
+    if !url.starts_with("sqlite:") {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return connect(url).await;
+        }
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| open_err(e.to_string()))?
+            .disable_statement_logging();
+        return Db::connect_pg(opts, url).await;
+    }
+    // A negative cache_size is a size in KiB rather than in pages.
+    let kib = -(i64::from(cache_mib) * 1024);
+    let opts = sqlite_options(url)
+        .map_err(open_err)?
+        .pragma("cache_size", kib.to_string())
+        // A multi-row INSERT inside a transaction keeps a statement journal
+        // (the pages it changes, to undo just that statement): in memory,
+        // not in a temporary file.
+        .pragma("temp_store", "memory")
+        .disable_statement_logging();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await
+        .map_err(|e| open_err(e.to_string()))?;
+    Ok(Db::Sqlite(pool))
 }
 
 impl Db {

@@ -120,7 +120,7 @@ pub async fn insert(c: &mut impl Conn, l: &Lead) -> Result<()> {
 
 /// Inserts many leads with one statement per batch of rows.
 pub async fn insert_many(c: &mut impl Conn, rows: &[Lead]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH / 2) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(LEAD_COLS.len())) {
         let mut q = Query::insert();
         q.into_table("leads").columns(LEAD_COLS);
         for l in chunk {
@@ -370,7 +370,7 @@ pub async fn insert_history(c: &mut impl Conn, h: &HistoryEntry) -> Result<()> {
 
 /// Inserts many history rows with one statement per batch.
 pub async fn insert_history_many(c: &mut impl Conn, rows: &[HistoryEntry]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(HISTORY_COLS.len())) {
         let mut q = Query::insert();
         q.into_table("lead_stage_history").columns(HISTORY_COLS);
         for h in chunk {

@@ -22,6 +22,6 @@ pub mod testing;
 pub mod users;
 
 pub use db::{
-    Backend, Conn, Db, StoreError, Tx, bump_version, connect, like_pattern, now, redact_url,
-    search_text,
+    Backend, Conn, Db, StoreError, Tx, bump_version, connect, connect_for_load, like_pattern, now,
+    redact_url, search_text,
 };

@@ -371,7 +371,7 @@ pub async fn next_position(c: &mut impl Conn, org: OrgId, list: ProspectListId) 
 }
 
 pub async fn insert_prospects(c: &mut impl Conn, rows: &[Prospect]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::BATCH / 2) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(PROSPECT_COLS.len())) {
         let mut q = Query::insert();
         q.into_table("prospects").columns(PROSPECT_COLS);
         for p in chunk {

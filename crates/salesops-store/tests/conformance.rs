@@ -2,9 +2,11 @@
 //! `SALESOPS_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL schema.
 
 use chrono::Duration;
-use salesops_domain::{ApiTokenId, Locale, OrgId, Role, Segment, TeamId, UserId};
+use salesops_domain::{
+    ApiTokenId, CompanyId, ContactId, Locale, OrgId, Role, Segment, TeamId, UserId,
+};
 use salesops_store::testing::TestDb;
-use salesops_store::{Db, StoreError, auth, idempotency, now, orgs, teams, users};
+use salesops_store::{Backend, Db, StoreError, auth, crm, idempotency, now, orgs, teams, users};
 
 fn org(slug: &str, default: bool) -> orgs::Org {
     let at = now();
@@ -686,6 +688,31 @@ fn prospect(
     }
 }
 
+fn company(org: OrgId, owner: UserId, i: usize) -> crm::Company {
+    let at = now();
+    crm::Company {
+        org_id: org,
+        id: CompanyId::new(),
+        name: format!("Firma {i}"),
+        industry: None,
+        size_band: Some("11-50".into()),
+        country: Some("DE".into()),
+        region: None,
+        postcode: None,
+        city: Some("Bremen".into()),
+        website: None,
+        phone: None,
+        problems: None,
+        value_minor: None,
+        value_currency: None,
+        owner_id: Some(owner.0),
+        external_id: Some(format!("co-{i}")),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
 #[tokio::test]
 async fn prospecting_lists_prospects_and_answers() {
     use salesops_domain::{AnswerKind, ProspectListId, ProspectStatus, QuestionId, ScriptId};
@@ -902,5 +929,83 @@ async fn prospecting_lists_prospects_and_answers() {
         prospecting::delete_list(&mut db.clone(), a, la.id)
             .await
             .unwrap();
+    }
+}
+
+fn contact(x: &crm::Company, j: usize) -> crm::Contact {
+    crm::Contact {
+        org_id: x.org_id,
+        id: ContactId::new(),
+        company_id: Some(x.id.0),
+        name: format!("Kontakt {j} {}", x.name),
+        job_title: None,
+        email: None,
+        phone: None,
+        notes: None,
+        owner_id: x.owner_id,
+        external_id: Some(format!("{}-ct-{j}", x.external_id.as_deref().unwrap_or(""))),
+        created_at: x.created_at,
+        updated_at: x.updated_at,
+        version: 1,
+    }
+}
+
+#[tokio::test]
+async fn bulk_inserts_span_several_statements_in_one_transaction() {
+    for t in TestDb::all().await {
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        // More rows than one statement's parameter limit allows, for both tables.
+        let companies: Vec<_> = (0..3_000).map(|i| company(a, ua, i)).collect();
+        let contacts: Vec<_> = companies
+            .iter()
+            .flat_map(|x| [contact(x, 0), contact(x, 1)])
+            .collect();
+        let mut tx = t.db.begin().await.unwrap();
+        crm::insert_companies(&mut tx, &companies).await.unwrap();
+        crm::insert_contacts(&mut tx, &contacts).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut c = t.db.clone();
+        let f = crm::Filter::default();
+        let got = crm::list_companies(&mut c, a, &f, None, 10_000)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 3_000, "{}", t.name);
+        let got = crm::list_contacts(&mut c, a, &f, None, 10_000)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 6_000, "{}", t.name);
+        let last = crm::company_by_external_id(&mut c, a, "co-2999")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.id, companies[2_999].id, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn a_load_pool_writes_what_the_ordinary_pool_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("load.db").display());
+    let load = salesops_store::connect_for_load(&url, 64).await.unwrap();
+    assert_eq!(load.backend(), Backend::Sqlite);
+    load.migrate().await.unwrap();
+    let (a, ua, _, _) = two_orgs(&load).await;
+    let companies: Vec<_> = (0..2_000).map(|i| company(a, ua, i)).collect();
+    let mut tx = load.begin().await.unwrap();
+    crm::insert_companies(&mut tx, &companies).await.unwrap();
+    tx.commit().await.unwrap();
+    load.close().await;
+    let db = salesops_store::connect(&url).await.unwrap();
+    let got = crm::list_companies(&mut db.clone(), a, &Default::default(), None, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 2_000);
+    db.close().await;
+    // On PostgreSQL it is the ordinary pool.
+    if let Ok(pg) = std::env::var(salesops_store::testing::POSTGRES_ENV) {
+        let load = salesops_store::connect_for_load(&pg, 64).await.unwrap();
+        assert_eq!(load.backend(), Backend::Postgres);
+        load.ping().await.unwrap();
+        load.close().await;
     }
 }

@@ -107,8 +107,17 @@ const TEAMS: &[(&str, &str, &str)] = &[
 /// The seed of the demo data (`salesops demo --seed N` picks another).
 pub const DEFAULT_SEED: u64 = 20_261_123;
 
+/// How big the demo organisation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Size {
+    /// Nordwind with 7 reps, 1,500 leads and about 27,000 activities.
+    Small,
+    /// The benchmark organisation: 1,000 reps, 2,000,000 leads, 20,000,000 activities.
+    Large,
+}
+
 pub struct Login {
-    pub email: &'static str,
+    pub email: String,
     pub role: Role,
 }
 
@@ -119,7 +128,7 @@ pub async fn load(app: &App, seed: u64) -> anyhow::Result<(Vec<Login>, bool)> {
     let logins = PEOPLE
         .iter()
         .map(|p| Login {
-            email: p.0,
+            email: p.0.to_string(),
             role: p.2,
         })
         .collect();

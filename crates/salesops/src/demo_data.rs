@@ -45,11 +45,11 @@ impl Rng {
     }
 }
 
-const PREFIXES: [&str; 16] = [
+pub(crate) const PREFIXES: [&str; 16] = [
     "Nord", "Süd", "Rhein", "Elb", "Alpen", "Hanse", "Berg", "Stahl", "Präzi", "Fein", "Hoch",
     "Blau", "Main", "Weser", "Isar", "Spree",
 ];
-const SUFFIXES: [&str; 14] = [
+pub(crate) const SUFFIXES: [&str; 14] = [
     "werk",
     "tec",
     "bau",
@@ -65,8 +65,8 @@ const SUFFIXES: [&str; 14] = [
     "energie",
     "medizin",
 ];
-const LEGAL: [&str; 5] = ["GmbH", "AG", "KG", "GmbH & Co. KG", "SE"];
-const CITIES: [(&str, &str, &str); 12] = [
+pub(crate) const LEGAL: [&str; 5] = ["GmbH", "AG", "KG", "GmbH & Co. KG", "SE"];
+pub(crate) const CITIES: [(&str, &str, &str); 12] = [
     ("Hamburg", "20095", "HH"),
     ("München", "80331", "BY"),
     ("Stuttgart", "70173", "BW"),
@@ -80,7 +80,7 @@ const CITIES: [(&str, &str, &str); 12] = [
     ("Dortmund", "44135", "NW"),
     ("Freiburg", "79098", "BW"),
 ];
-const INDUSTRIES: [&str; 10] = [
+pub(crate) const INDUSTRIES: [&str; 10] = [
     "Maschinenbau",
     "Automobilzulieferer",
     "Chemie",
@@ -92,12 +92,12 @@ const INDUSTRIES: [&str; 10] = [
     "Energie",
     "Bau",
 ];
-const SIZES: [&str; 5] = ["11-50", "51-200", "51-200", "201-1000", "1001-5000"];
-const FIRST: [&str; 16] = [
+pub(crate) const SIZES: [&str; 5] = ["11-50", "51-200", "51-200", "201-1000", "1001-5000"];
+pub(crate) const FIRST: [&str; 16] = [
     "Anna", "Thomas", "Julia", "Michael", "Sabine", "Stefan", "Katrin", "Andreas", "Petra",
     "Markus", "Claudia", "Jan", "Monika", "Frank", "Laura", "Tobias",
 ];
-const LAST: [&str; 16] = [
+pub(crate) const LAST: [&str; 16] = [
     "Müller",
     "Schmidt",
     "Schneider",
@@ -115,14 +115,14 @@ const LAST: [&str; 16] = [
     "Schröder",
     "Neumann",
 ];
-const TITLES: [&str; 5] = [
+pub(crate) const TITLES: [&str; 5] = [
     "Einkauf",
     "Geschäftsführung",
     "Technische Leitung",
     "Produktionsleitung",
     "IT-Leitung",
 ];
-const PRODUCTS: [&str; 8] = [
+pub(crate) const PRODUCTS: [&str; 8] = [
     "Fräsmaschine",
     "Wartungsvertrag",
     "Automationszelle",
@@ -132,14 +132,14 @@ const PRODUCTS: [&str; 8] = [
     "Schulungspaket",
     "Ersatzteilpaket",
 ];
-const LOST_REASONS: [&str; 5] = [
+pub(crate) const LOST_REASONS: [&str; 5] = [
     "Preis zu hoch",
     "Kein Budget",
     "Wettbewerber gewählt",
     "Projekt verschoben",
     "Kein Bedarf",
 ];
-const COMPETITORS: [&str; 4] = [
+pub(crate) const COMPETITORS: [&str; 4] = [
     "Maschinen AG",
     "Technoform GmbH",
     "Präzisa SE",
