@@ -15,18 +15,19 @@ const TEST_TIMEOUT_MS = 60_000;
 const EXPECT_TIMEOUT_MS = 10_000;
 
 // The navigation of an admin (viewers have no activities, board, leads,
-// companies and contacts; only admin and ops shape the activity types).
+// prospecting, companies, contacts, imports and scripts; only admin and ops
+// shape exchange rates and activity types).
 const NAV_DE = [
-  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Firmen', 'Kontakte', 'Pipelines', 'Wechselkurse', 'Aktivitätsarten',
-  'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku',
+  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Akquise', 'Firmen', 'Kontakte', 'Import / Export', 'Pipelines',
+  'Wechselkurse', 'Gesprächsleitfäden', 'Aktivitätsarten', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku',
 ];
 const NAV_EN = [
-  'Home', 'My activities', 'Board', 'Leads', 'Companies', 'Contacts', 'Pipelines', 'Exchange rates', 'Activity types',
-  'People', 'Teams', 'API tokens', 'Settings', 'API docs',
+  'Home', 'My activities', 'Board', 'Leads', 'Prospecting', 'Companies', 'Contacts', 'Import / Export', 'Pipelines',
+  'Exchange rates', 'Scripts', 'Activity types', 'People', 'Teams', 'API tokens', 'Settings', 'API docs',
 ];
 const NAV_HREFS = [
-  '/home', '/activities', '/board', '/leads', '/companies', '/contacts', '/pipelines', '/exchange-rates', '/activity-types',
-  '/people', '/teams', '/tokens', '/settings', '/api/docs',
+  '/home', '/activities', '/board', '/leads', '/prospect-lists', '/companies', '/contacts', '/imports', '/pipelines',
+  '/exchange-rates', '/scripts', '/activity-types', '/people', '/teams', '/tokens', '/settings', '/api/docs',
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
