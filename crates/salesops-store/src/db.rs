@@ -161,13 +161,16 @@ fn sqlite_options(url: &str) -> std::result::Result<SqliteConnectOptions, String
         .busy_timeout(Duration::from_secs(10)))
 }
 
-/// A pool for a bulk load (the benchmark data set) into `url`. On SQLite it
-/// has one connection whose page cache holds up to `cache_mib` MiB, so the
-/// tables and indexes being filled stay in memory from one transaction to
-/// the next; everything else (WAL, `synchronous=FULL`, foreign keys) is as
-/// in [`connect`]. On PostgreSQL it is the pool [`connect`] opens. Neither
-/// logs statements: a batch of thousands of rows is routinely slower than
-/// the slow-statement threshold, and its text is hundreds of kilobytes.
+/// A pool for a bulk load (the benchmark data set) into `url`: one
+/// connection, kept for the pool's life. On SQLite its page cache holds up
+/// to `cache_mib` MiB, so the tables and indexes being filled stay in
+/// memory from one transaction to the next; it opens as [`connect`] does
+/// (WAL, `synchronous=FULL`, foreign keys), and [`crate::bulk::begin`]
+/// relaxes that for the load. On PostgreSQL the session commits without
+/// waiting for the WAL flush and, where permitted (a superuser), runs as a
+/// replica, without foreign-key triggers. Neither logs statements: a batch
+/// of thousands of rows is routinely slower than the slow-statement
+/// threshold, and its text is hundreds of kilobytes.
 pub async fn connect_for_load(url: &str, cache_mib: u32) -> Result<Db> {
     use sqlx::ConnectOptions;
     let open_err = |reason: String| StoreError::Open {
@@ -180,8 +183,35 @@ pub async fn connect_for_load(url: &str, cache_mib: u32) -> Result<Db> {
         }
         let opts = PgConnectOptions::from_str(url)
             .map_err(|e| open_err(e.to_string()))?
-            .disable_statement_logging();
-        return Db::connect_pg(opts, url).await;
+            .disable_statement_logging()
+            .application_name("salesops");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // A commit need not wait for its WAL flush: a crash loses
+                    // the last transactions, never consistency.
+                    sqlx::raw_sql("SET synchronous_commit = off")
+                        .execute(&mut *conn)
+                        .await?;
+                    // No foreign-key triggers (checked after the load, see
+                    // `bulk::finish`); needs a superuser, else they stay.
+                    if let Err(e) = sqlx::raw_sql("SET session_replication_role = replica")
+                        .execute(&mut *conn)
+                        .await
+                    {
+                        tracing::info!(error = %e, "load connection keeps foreign-key triggers");
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
+        return Ok(Db::Pg(pool));
     }
     // A negative cache_size is a size in KiB rather than in pages.
     let kib = -(i64::from(cache_mib) * 1024);
@@ -195,6 +225,10 @@ pub async fn connect_for_load(url: &str, cache_mib: u32) -> Result<Db> {
         .disable_statement_logging();
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
+        // The settings of `bulk::begin` live on this one connection: it is
+        // never replaced during a load.
+        .max_lifetime(None)
+        .idle_timeout(None)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(opts)
         .await

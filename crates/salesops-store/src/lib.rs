@@ -7,6 +7,7 @@
 pub mod activities;
 pub mod activity_types;
 pub mod auth;
+pub mod bulk;
 pub mod crm;
 mod db;
 pub mod idempotency;

@@ -1001,11 +1001,177 @@ async fn a_load_pool_writes_what_the_ordinary_pool_reads() {
         .unwrap();
     assert_eq!(got.len(), 2_000);
     db.close().await;
-    // On PostgreSQL it is the ordinary pool.
+    // On PostgreSQL: one connection, ready for use.
     if let Ok(pg) = std::env::var(salesops_store::testing::POSTGRES_ENV) {
         let load = salesops_store::connect_for_load(&pg, 64).await.unwrap();
         assert_eq!(load.backend(), Backend::Postgres);
         load.ping().await.unwrap();
         load.close().await;
+    }
+}
+
+/// Every index of the schema: name, table and definition.
+async fn indexes(db: &Db) -> Vec<(String, String, Option<String>)> {
+    match db {
+        Db::Sqlite(p) => sqlx::query_as(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        Db::Pg(p) => sqlx::query_as(
+            "SELECT indexname::text, tablename::text, indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() ORDER BY indexname",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+    }
+}
+
+/// The indexes of the bulk tables that back no primary key or `UNIQUE`
+/// table constraint, by name.
+async fn secondary_index_names(db: &Db) -> Vec<String> {
+    let constraints: Vec<String> = match db {
+        Db::Sqlite(_) => vec![],
+        Db::Pg(p) => sqlx::query_scalar(
+            "SELECT c.conname::text FROM pg_constraint c \
+             JOIN pg_namespace n ON n.oid = c.connamespace \
+             WHERE n.nspname = current_schema() AND c.contype IN ('p', 'u')",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+    };
+    let mut names: Vec<String> = indexes(db)
+        .await
+        .into_iter()
+        .filter(|(name, table, _)| {
+            salesops_store::bulk::BULK_TABLES.contains(&table.as_str())
+                && !name.starts_with("sqlite_autoindex_")
+                && !constraints.contains(name)
+        })
+        .map(|(name, _, _)| name)
+        .collect();
+    names.sort();
+    names
+}
+
+async fn sqlite_setting(db: &Db, pragma: &str) -> String {
+    let Db::Sqlite(p) = db else { unreachable!() };
+    let v: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST({pragma} AS TEXT) FROM pragma_{pragma}"
+    )))
+    .fetch_one(p)
+    .await
+    .unwrap();
+    v
+}
+
+#[tokio::test]
+async fn bulk_load_mode_restores_exactly_the_migrations_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bulk.db").display());
+    let sqlite = salesops_store::connect_for_load(&url, 64).await.unwrap();
+    sqlite.migrate().await.unwrap();
+    let mut dbs = vec![("sqlite", sqlite)];
+    let pg = TestDb::postgres().await;
+    if let Some(pg) = &pg {
+        dbs.push(("postgres", pg.db.clone()));
+    }
+    for (name, db) in dbs {
+        let before = indexes(&db).await;
+        // The list in the store is the migrations' secondary indexes, word
+        // for word on SQLite.
+        let mut listed: Vec<String> = salesops_store::bulk::secondary_indexes(db.backend())
+            .iter()
+            .map(|i| i.name.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(secondary_index_names(&db).await, listed, "{name}");
+        if db.backend() == Backend::Sqlite {
+            for ix in salesops_store::bulk::secondary_indexes(db.backend()) {
+                let sql = before.iter().find(|b| b.0 == ix.name).unwrap();
+                assert_eq!(sql.1, ix.table, "{name}");
+                assert_eq!(sql.2.as_deref(), Some(ix.create), "{name}");
+            }
+        }
+
+        let mode = salesops_store::bulk::begin(&db).await.unwrap();
+        assert!(secondary_index_names(&db).await.is_empty(), "{name}");
+        if db.backend() == Backend::Sqlite {
+            assert_eq!(mode.journal_mode.as_deref(), Some("off"));
+            assert_eq!(sqlite_setting(&db, "foreign_keys").await, "0");
+        }
+        let (a, ua, _, _) = two_orgs(&db).await;
+        let companies: Vec<_> = (0..500).map(|i| company(a, ua, i)).collect();
+        let contacts: Vec<_> = companies.iter().map(|x| contact(x, 0)).collect();
+        let mut tx = db.begin().await.unwrap();
+        crm::insert_companies(&mut tx, &companies).await.unwrap();
+        crm::insert_contacts(&mut tx, &contacts).await.unwrap();
+        tx.commit().await.unwrap();
+        salesops_store::bulk::finish(&db).await.unwrap();
+
+        assert_eq!(indexes(&db).await, before, "{name}");
+        if db.backend() == Backend::Sqlite {
+            assert_eq!(sqlite_setting(&db, "journal_mode").await, "wal");
+            assert_eq!(sqlite_setting(&db, "foreign_keys").await, "1");
+            assert_eq!(sqlite_setting(&db, "synchronous").await, "2");
+        }
+        let got = crm::list_contacts(&mut db.clone(), a, &Default::default(), None, 10_000)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 500, "{name}");
+        db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_load_with_dangling_references_fails() {
+    // SQLite: the load connection checks no foreign keys; the end of the load does.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bulk.db").display());
+    let db = salesops_store::connect_for_load(&url, 64).await.unwrap();
+    db.migrate().await.unwrap();
+    let (a, ua, _, _) = two_orgs(&db).await;
+    salesops_store::bulk::begin(&db).await.unwrap();
+    let companies: Vec<_> = (0..10).map(|i| company(a, ua, i)).collect();
+    let contacts: Vec<_> = companies.iter().map(|x| contact(x, 0)).collect();
+    let mut tx = db.begin().await.unwrap();
+    crm::insert_companies(&mut tx, &companies[1..])
+        .await
+        .unwrap();
+    crm::insert_contacts(&mut tx, &contacts).await.unwrap();
+    tx.commit().await.unwrap();
+    let err = salesops_store::bulk::finish(&db).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Reference(m) if m.contains("contacts")),
+        "{err}"
+    );
+    db.close().await;
+
+    // PostgreSQL: a replica session checks none either.
+    if let Some(t) = TestDb::postgres().await {
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        salesops_store::bulk::check_references(&t.db).await.unwrap();
+        let mut tx = t.db.begin().await.unwrap();
+        if let salesops_store::Tx::Pg(inner) = &mut tx {
+            sqlx::query("SET LOCAL session_replication_role = replica")
+                .execute(&mut **inner)
+                .await
+                .unwrap();
+        }
+        let x = company(a, ua, 0);
+        crm::insert_contacts(&mut tx, &[contact(&x, 0)])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let err = salesops_store::bulk::check_references(&t.db)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Reference(m) if m.contains("contacts")),
+            "{err}"
+        );
     }
 }

@@ -23,7 +23,7 @@ use salesops_domain::{
 use salesops_store::activities::Activity;
 use salesops_store::crm::{Company, Contact};
 use salesops_store::leads::{HistoryEntry, Lead};
-use salesops_store::{Db, activities, crm, leads, now, teams, users};
+use salesops_store::{Db, activities, bulk, crm, leads, now, teams, users};
 use std::io::Write;
 use std::time::Instant;
 use uuid::Uuid;
@@ -121,12 +121,24 @@ impl Stats {
 /// The result of a load: what was written and how long the bulk part took.
 pub struct Summary {
     pub stats: Stats,
+    /// Seconds of the bulk part: inserts, then (in bulk-load mode) indexes,
+    /// checks and statistics.
     pub seconds: f64,
+    /// Seconds of the inserts alone.
+    pub insert_seconds: f64,
+    /// Bulk-load mode: the settings it ran with and how long its end took.
+    pub bulk: Option<(bulk::Mode, bulk::Finished)>,
 }
 
 impl Summary {
+    /// Rows per second over the whole bulk part.
     pub fn rows_per_second(&self) -> f64 {
         self.stats.rows() as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Rows per second of the inserts alone.
+    pub fn insert_rows_per_second(&self) -> f64 {
+        self.stats.rows() as f64 / self.insert_seconds.max(1e-9)
     }
 }
 
@@ -873,16 +885,40 @@ fn done_activity(
 }
 
 /// Loads the benchmark organisation into an empty database: the people,
-/// teams and settings through `app`, the bulk through `bulk` (a pool made
-/// for the load, see `salesops_store::connect_for_load`, or the app's own).
-/// Returns the logins to print, and the summary (none when the database
-/// already had users and nothing was written).
+/// teams and settings through `app`, the bulk through `bulk` (here the
+/// app's own pool, without bulk-load mode; see [`prepare`] and
+/// [`write_prepared`]). Returns the logins to print, and the summary (none
+/// when the database already had users and nothing was written).
+#[cfg(test)]
 pub async fn load(
     app: &App,
     bulk: &Db,
     seed: u64,
     plan: &Plan,
 ) -> anyhow::Result<(Vec<Login>, Option<Summary>)> {
+    let (logins, prepared) = prepare(app, seed, plan).await?;
+    match prepared {
+        Some(p) => Ok((logins, Some(write_prepared(bulk, p, false).await?))),
+        None => Ok((logins, None)),
+    }
+}
+
+/// The people, teams and settings, written; what the bulk part needs.
+pub struct Prepared {
+    generator: Generator,
+    users: usize,
+    teams: usize,
+}
+
+/// Writes the people, teams and settings of the benchmark organisation
+/// through `app`. Returns the logins to print and what [`write_prepared`]
+/// needs, or no such thing when the database already has users: then
+/// nothing is written, since the bulk load is only for an empty database.
+pub async fn prepare(
+    app: &App,
+    seed: u64,
+    plan: &Plan,
+) -> anyhow::Result<(Vec<Login>, Option<Prepared>)> {
     anyhow::ensure!(
         plan.reps > 0 && plan.leads > 0,
         "the plan needs reps and leads"
@@ -967,10 +1003,47 @@ pub async fn load(
         })
         .collect();
     let generator = Generator::new(plan.clone(), refs, sellers, seed);
-    let (mut stats, seconds) = write(bulk, generator).await?;
-    stats.users = people.people.len();
-    stats.teams = people.teams.len();
-    Ok((logins, Some(Summary { stats, seconds })))
+    Ok((
+        logins,
+        Some(Prepared {
+            generator,
+            users: people.people.len(),
+            teams: people.teams.len(),
+        }),
+    ))
+}
+
+/// Writes the bulk of the benchmark organisation through `db`. With
+/// `bulk_mode` (a pool from `salesops_store::connect_for_load` on a fresh
+/// database, no other connection open), in bulk-load mode: without
+/// secondary indexes, foreign keys and, on SQLite, journal and `fsync`
+/// during the inserts; see `salesops_store::bulk`.
+pub async fn write_prepared(db: &Db, p: Prepared, bulk_mode: bool) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let mode = if bulk_mode {
+        Some(bulk::begin(db).await?)
+    } else {
+        None
+    };
+    let (mut stats, insert_seconds) = write(db, p.generator).await?;
+    stats.users = p.users;
+    stats.teams = p.teams;
+    let bulk = match mode {
+        Some(mode) => {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "demo: creating indexes, checking references"
+            );
+            Some((mode, bulk::finish(db).await?))
+        }
+        None => None,
+    };
+    Ok(Summary {
+        stats,
+        seconds: started.elapsed().as_secs_f64(),
+        insert_seconds,
+        bulk,
+    })
 }
 
 /// The upsell pipeline and the CHF rate (through the use cases, as ops
@@ -1290,6 +1363,34 @@ mod tests {
         };
         assert_eq!(act_keys(&first), act_keys(&again));
         assert_ne!(first.stats, other.stats);
+        // So does a bulk load (without indexes and foreign keys while it
+        // inserts) on a pool of its own, as the command runs it.
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("bulk.db").display());
+        let db = salesops_store::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let app = App::new(db.clone(), Settings::default());
+        let bulk_org = app.ensure_default_org("Test").await.unwrap().id;
+        let (_, prepared) = prepare(&app, 7, &plan).await.unwrap();
+        db.close().await;
+        let pool = salesops_store::connect_for_load(&url, 64).await.unwrap();
+        let summary = write_prepared(&pool, prepared.unwrap(), true)
+            .await
+            .unwrap();
+        assert_eq!(summary.stats, first.stats);
+        let (mode, _) = summary.bulk.expect("bulk-load mode");
+        assert_eq!(mode.journal_mode.as_deref(), Some("off"));
+        let bulk_leads = leads::list(
+            &mut pool.clone(),
+            bulk_org,
+            &Default::default(),
+            None,
+            1_000_000,
+        )
+        .await
+        .unwrap();
+        assert!(bulk_leads.iter().map(key).collect::<Vec<_>>() == keys(&first));
+        pool.close().await;
         // PostgreSQL gets the very same data.
         if let Some(pg) = TestDb::postgres().await {
             let on_pg = load_into(&pg, 7, &plan).await;
