@@ -309,18 +309,37 @@ impl App {
     /// The target of a prospect: its list's teams; its owner the rep it is
     /// assigned to, or, while unassigned, whoever may read the list.
     async fn prospect_target(&self, actor: &Actor, p: &Prospect) -> Result<(ProspectList, Target)> {
-        let (l, _, mut t) = self
+        let (l, _, t) = self
             .readable_list(actor, p.list_id)
             .await
             .map_err(|e| match e {
                 AppError::Forbidden => AppError::NotFound,
                 e => e,
             })?;
-        t.owner = match p.assigned_to {
-            Some(u) => Some(UserId(u)),
-            None => Some(actor.user_id),
-        };
-        Ok((l, t))
+        Ok((l, of_prospect(actor, t, p)))
+    }
+
+    /// Which of these prospects of one list the actor may work (the list is
+    /// read once, not once per prospect).
+    pub async fn workable_prospects(
+        &self,
+        actor: &Actor,
+        list: ProspectListId,
+        prospects: &[Prospect],
+    ) -> Result<Vec<bool>> {
+        let (_, _, t) = self.readable_list(actor, list).await?;
+        Ok(prospects
+            .iter()
+            .map(|p| {
+                p.list_id == list
+                    && crate::can(
+                        actor,
+                        Resource::Prospect,
+                        Action::Update,
+                        Some(&of_prospect(actor, t.clone(), p)),
+                    )
+            })
+            .collect())
     }
 
     async fn readable_prospect(
@@ -847,6 +866,13 @@ impl App {
         )
         .await?)
     }
+}
+
+/// A prospect's target from its list's: owned by the rep it is assigned
+/// to, or, while unassigned, by whoever reads the list.
+fn of_prospect(actor: &Actor, mut list: Target, p: &Prospect) -> Target {
+    list.owner = Some(p.assigned_to.map(UserId).unwrap_or(actor.user_id));
+    list
 }
 
 fn dedup(mut v: Vec<UserId>) -> Vec<UserId> {

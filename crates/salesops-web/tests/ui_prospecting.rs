@@ -3,67 +3,8 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use common::{PASSWORD, Resp, TestApp};
-
-fn get(path: &str, cookie: &str, lang: &str) -> Request<Body> {
-    Request::builder()
-        .method(Method::GET)
-        .uri(path)
-        .header(header::COOKIE, cookie)
-        .header(header::ACCEPT_LANGUAGE, lang)
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn post(path: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        // Browsers send their languages with every request.
-        .header(header::ACCEPT_LANGUAGE, "de-DE,de;q=0.9")
-        .body(Body::from(body))
-        .unwrap()
-}
-
-/// The value of a hidden input `name` in a page.
-fn hidden(page: &Resp, name: &str) -> String {
-    let html = page.text();
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} field in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-/// Signs in through the form; returns the session cookie.
-async fn ui_login(t: &TestApp, email: &str, password: &str) -> String {
-    let page = t.raw(get("/login", "", "en")).await;
-    let pre = page.cookie("salesops_csrf").unwrap();
-    let csrf = hidden(&page, "csrf");
-    let r = t
-        .raw(post(
-            "/login",
-            &pre,
-            &[
-                ("csrf", &csrf),
-                ("email", email),
-                ("password", password),
-                ("next", "/home"),
-            ],
-        ))
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    assert_eq!(r.header("location"), Some("/home"));
-    r.cookie("salesops_session").unwrap()
-}
+use axum::http::StatusCode;
+use common::{PASSWORD, TestApp, get, hidden, post, ui_login};
 
 #[tokio::test]
 async fn a_rep_works_a_list_row_by_row_and_converts_a_prospect() {

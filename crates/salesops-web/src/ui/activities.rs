@@ -69,7 +69,7 @@ pub fn label(
     }
 }
 
-fn parse_choice(v: &str) -> Option<(ActivityTypeId, Option<OutcomeId>)> {
+pub(super) fn parse_choice(v: &str) -> Option<(ActivityTypeId, Option<OutcomeId>)> {
     match v.split_once(':') {
         Some((t, o)) => Some((t.parse().ok()?, Some(o.parse().ok()?))),
         None => Some((v.parse().ok()?, None)),

@@ -344,10 +344,12 @@ async fn list_page(
         let teams = team_choices(s, session, v.list.team_id).await?;
         let scripts = script_choices(s, session, v.list.script_id).await?;
         let log_choices = super::activities::log_choices(s, session).await?;
-        let mut workable = HashMap::new();
-        for p in &page.items {
-            workable.insert(p.id, s.app.may_work_prospect(a, p).await?);
-        }
+        let workable: HashMap<ProspectId, bool> = page
+            .items
+            .iter()
+            .map(|p| p.id)
+            .zip(s.app.workable_prospects(a, id, &page.items).await?)
+            .collect();
         Ok::<_, AppError>((
             v,
             page,
@@ -864,18 +866,6 @@ async fn prospect_page(
     r
 }
 
-fn parse_choice(
-    v: &str,
-) -> Option<(
-    salesops_domain::ActivityTypeId,
-    Option<salesops_domain::OutcomeId>,
-)> {
-    match v.split_once(':') {
-        Some((t, o)) => Some((t.parse().ok()?, Some(o.parse().ok()?))),
-        None => Some((v.parse().ok()?, None)),
-    }
-}
-
 /// Where to go after working a prospect: back to the list, on to the next
 /// prospect, or the prospect again.
 fn back(form: &Form, p: ProspectId, list: Option<&str>, notice: &str) -> String {
@@ -907,7 +897,10 @@ pub async fn log(
         Err(e) => return e.into_response(),
     };
     let a = session.actor();
-    let Some((type_id, outcome)) = form.get("activity").and_then(parse_choice) else {
+    let Some((type_id, outcome)) = form
+        .get("activity")
+        .and_then(super::activities::parse_choice)
+    else {
         let e = Invalid::one("activity", "choose an activity");
         return UiError::new(a.locale, AppError::Invalid(e)).into_response();
     };
@@ -1051,15 +1044,7 @@ pub async fn act(
             else {
                 return UiError::new(a.locale, AppError::NotFound).into_response();
             };
-            let answers = form
-                .0
-                .iter()
-                .filter_map(|(k, v)| {
-                    k.strip_prefix("q_")
-                        .and_then(|q| q.parse::<QuestionId>().ok())
-                        .map(|q| (q, v.clone()))
-                })
-                .collect();
+            let answers = answers_of(&form);
             s.app
                 .save_answers(a, Subject::Prospect(id), script, answers)
                 .await
@@ -1087,6 +1072,18 @@ pub async fn act(
     }
 }
 
+/// The script answers of a form: fields `q_<question id>`.
+fn answers_of(form: &Form) -> Vec<(QuestionId, String)> {
+    form.0
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("q_")
+                .and_then(|q| q.parse::<QuestionId>().ok())
+                .map(|q| (q, v.clone()))
+        })
+        .collect()
+}
+
 /// Saves script answers given on a lead, from the lead page.
 pub async fn lead_answers(
     State(s): State<AppState>,
@@ -1108,15 +1105,7 @@ pub async fn lead_answers(
     else {
         return UiError::new(a.locale, AppError::NotFound).into_response();
     };
-    let answers = form
-        .0
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("q_")
-                .and_then(|q| q.parse::<QuestionId>().ok())
-                .map(|q| (q, v.clone()))
-        })
-        .collect();
+    let answers = answers_of(&form);
     match s
         .app
         .save_answers(a, Subject::Lead(id), script, answers)

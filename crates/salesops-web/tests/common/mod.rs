@@ -264,3 +264,70 @@ impl TestApp {
         Cred::Session { cookie, csrf }
     }
 }
+
+// Browser-style requests for the UI tests.
+
+pub fn get(path: &str, cookie: &str, lang: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .method(Method::GET)
+        .uri(path)
+        .header(axum::http::header::COOKIE, cookie)
+        .header(axum::http::header::ACCEPT_LANGUAGE, lang)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+pub fn post(
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> axum::http::Request<axum::body::Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(axum::http::header::COOKIE, cookie)
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        // Browsers send their languages with every request.
+        .header(axum::http::header::ACCEPT_LANGUAGE, "de-DE,de;q=0.9")
+        .body(axum::body::Body::from(body))
+        .unwrap()
+}
+
+/// The value of a hidden input `name` in a page.
+pub fn hidden(page: &Resp, name: &str) -> String {
+    let html = page.text();
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Signs in through the form; returns the session cookie.
+pub async fn ui_login(t: &TestApp, email: &str, password: &str) -> String {
+    let page = t.raw(get("/login", "", "en")).await;
+    let pre = page.cookie("salesops_csrf").unwrap();
+    let csrf = hidden(&page, "csrf");
+    let r = t
+        .raw(post(
+            "/login",
+            &pre,
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("password", password),
+                ("next", "/home"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/home"));
+    r.cookie("salesops_session").unwrap()
+}
