@@ -3,11 +3,13 @@
 
 pub mod activities;
 pub mod activity_types;
+pub mod analytics;
 pub mod auth;
 pub mod crm;
 pub mod csv_io;
 mod error;
 mod fields;
+pub mod goals;
 pub mod leads;
 pub mod orgs;
 pub mod permissions;

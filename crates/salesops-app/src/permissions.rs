@@ -64,6 +64,12 @@ pub enum Resource {
     /// Organisation settings: pipelines and stages, activity types and
     /// outcomes, sales scripts.
     Settings,
+    /// Goals and quotas: for a user (the target's owner and their teams) or
+    /// a team (the target's teams).
+    Goal,
+    /// Reports, KPIs and the forecast over a scope: the whole organisation
+    /// (no target), a team (its teams) or a user (owner and their teams).
+    Report,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +99,7 @@ pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Ta
     use Role::*;
     let own = target.is_some_and(|t| t.owner == Some(actor.user_id));
     let shares_team = target.is_some_and(|t| t.teams.iter().any(|x| actor.teams().contains(x)));
+    let manages_team = target.is_some_and(|t| t.teams.iter().any(|x| actor.manages.contains(x)));
     match (resource, action) {
         // Users: admins manage everybody; everybody reads themselves and the
         // people of their own teams; ops and viewers read everybody (reports
@@ -163,6 +170,25 @@ pub fn can(actor: &Actor, resource: Resource, action: Action, target: Option<&Ta
         // shaped by ops and admins.
         (Settings, Read) => true,
         (Settings, Create | Update | Delete | Administer) => matches!(actor.role, Admin | Ops),
+        // Goals: everybody reads their own and their teams' goals (viewers
+        // and ops all of them); ops and admins set any goal, managers those
+        // of the teams they manage and of the people in them.
+        (Goal, Read) => match actor.role {
+            Admin | Ops | Viewer => true,
+            Manager | Rep => target.is_none() || own || shares_team,
+        },
+        (Goal, Create | Update | Delete | Administer) => match actor.role {
+            Admin | Ops => true,
+            Manager => target.is_none() || manages_team,
+            Rep | Viewer => false,
+        },
+        // Reports: the whole organisation for ops, admins and viewers;
+        // managers and reps their own figures and their teams'.
+        (Report, Read) => match actor.role {
+            Admin | Ops | Viewer => true,
+            Manager | Rep => target.is_some_and(|_| own || shares_team),
+        },
+        (Report, Create | Update | Delete | Administer) => false,
     }
 }
 

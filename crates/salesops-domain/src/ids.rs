@@ -70,7 +70,8 @@ id_type!(
     QuestionId,
     AnswerId,
     ProspectListId,
-    ProspectId
+    ProspectId,
+    GoalId
 );
 
 #[cfg(test)]

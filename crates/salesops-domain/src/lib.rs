@@ -1,6 +1,7 @@
 //! The salesops domain: identifiers, roles, team segments, locales and the
 //! value types every other crate parses once and then trusts. No I/O here.
 
+pub mod goals;
 pub mod ids;
 pub mod metrics;
 pub mod money;

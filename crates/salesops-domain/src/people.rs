@@ -131,6 +131,27 @@ string_enum!(
 );
 
 string_enum!(
+    /// What a goal counts (SPEC "Goal"; METRICS.md "goal progress").
+    GoalMetric {
+        Activities = "activities",
+        LeadsCreated = "leads_created",
+        LeadsWon = "leads_won",
+        RevenueWon = "revenue_won",
+        MeetingsHeld = "meetings_held",
+    }
+);
+
+string_enum!(
+    /// Whom a goal is for: one user, a team as a whole, or each member of a
+    /// team on their own.
+    GoalAssignee {
+        User = "user",
+        Team = "team",
+        EachMember = "each_member",
+    }
+);
+
+string_enum!(
     /// The two languages the UI speaks.
     Locale {
         De = "de",

@@ -6,10 +6,12 @@
 
 pub mod activities;
 pub mod activity_types;
+pub mod analytics;
 pub mod auth;
 pub mod bulk;
 pub mod crm;
 mod db;
+pub mod goals;
 pub mod idempotency;
 pub mod imports;
 pub mod leads;

@@ -53,6 +53,14 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::users::deactivate),
         )
         .route("/teams", get(api::teams::list).post(api::teams::create))
+        .route("/goals", get(api::goals::list).post(api::goals::create))
+        .route("/goals/progress", get(api::goals::progress))
+        .route(
+            "/goals/{id}",
+            get(api::goals::get)
+                .patch(api::goals::update)
+                .delete(api::goals::delete),
+        )
         .route(
             "/teams/{id}",
             get(api::teams::get)

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod activity_types;
 pub mod auth;
 pub mod crm;
+pub mod goals;
 pub mod imports;
 pub mod leads;
 pub mod pipelines;

@@ -1,0 +1,382 @@
+//! What goals, reports, KPIs and the forecast share: the organisation's
+//! settings read once per request (time zone, base currency and rates,
+//! activity types, pipelines, teams), the scope a figure is about and who
+//! may see it, and the facts read for a period.
+
+use crate::permissions::{Action, Actor, Resource, Target};
+use crate::pipelines::PipelineView;
+use crate::rates::RateTable;
+use crate::{App, AppError, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use salesops_domain::periods::Period;
+use salesops_domain::{
+    ActivityKind, Currency, GoalMetric, Invalid, LeadStatus, Money, PipelineId, TeamId, UserId,
+};
+use salesops_store::activity_types::{ActivityType, Outcome};
+use salesops_store::analytics::{ActivityFact, LeadFact};
+use salesops_store::pipelines::Stage;
+use salesops_store::teams::Team;
+use salesops_store::{now, teams, users};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Whose figures: the whole organisation, a team (with its sub-teams) or
+/// one user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Org,
+    Team(TeamId),
+    User(UserId),
+}
+
+/// A user as reports name them.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+    pub active: bool,
+    pub role: salesops_domain::Role,
+    pub hire_date: Option<NaiveDate>,
+    pub leave_date: Option<NaiveDate>,
+}
+
+/// The organisation's settings and people, read once for a computation.
+pub struct Ctx {
+    pub tz: Tz,
+    pub today: NaiveDate,
+    pub base: Currency,
+    pub rates: RateTable,
+    pub types: HashMap<Uuid, ActivityType>,
+    pub outcomes: HashMap<Uuid, Outcome>,
+    pub pipelines: Vec<PipelineView>,
+    pub stages: HashMap<Uuid, Stage>,
+    pub teams: Vec<Team>,
+    /// (team, member) pairs.
+    pub members: Vec<(TeamId, UserId)>,
+    pub people: Vec<Person>,
+}
+
+impl Ctx {
+    /// The team and every team under it.
+    pub fn team_tree(&self, team: TeamId) -> Vec<TeamId> {
+        let mut out = vec![team];
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i];
+            for t in &self.teams {
+                if t.parent_id == Some(parent.0) && !out.contains(&t.id) {
+                    out.push(t.id);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// The team and the teams above it.
+    pub fn team_ancestry(&self, team: TeamId) -> Vec<TeamId> {
+        let mut out = vec![team];
+        let mut cursor = team;
+        while let Some(p) = self
+            .teams
+            .iter()
+            .find(|t| t.id == cursor)
+            .and_then(|t| t.parent_id)
+        {
+            let p = TeamId(p);
+            if out.contains(&p) {
+                break;
+            }
+            out.push(p);
+            cursor = p;
+        }
+        out
+    }
+
+    /// Members of a team and of the teams under it, in name order.
+    pub fn members_of(&self, team: TeamId) -> Vec<UserId> {
+        let tree = self.team_tree(team);
+        let set: HashSet<UserId> = self
+            .members
+            .iter()
+            .filter(|(t, _)| tree.contains(t))
+            .map(|(_, u)| *u)
+            .collect();
+        self.people
+            .iter()
+            .filter(|p| set.contains(&p.id))
+            .map(|p| p.id)
+            .collect()
+    }
+
+    /// Direct members of a team, in name order.
+    pub fn direct_members(&self, team: TeamId) -> Vec<UserId> {
+        self.people
+            .iter()
+            .filter(|p| self.members.contains(&(team, p.id)))
+            .map(|p| p.id)
+            .collect()
+    }
+
+    pub fn teams_of(&self, user: UserId) -> Vec<TeamId> {
+        self.members
+            .iter()
+            .filter(|(_, u)| *u == user)
+            .map(|(t, _)| *t)
+            .collect()
+    }
+
+    /// The users a scope covers; `None` for the whole organisation.
+    pub fn users(&self, scope: Scope) -> Option<Vec<UserId>> {
+        match scope {
+            Scope::Org => None,
+            Scope::Team(t) => Some(self.members_of(t)),
+            Scope::User(u) => Some(vec![u]),
+        }
+    }
+
+    /// The permission target of a scope (`None`: the organisation).
+    pub fn target(&self, scope: Scope) -> Option<Target> {
+        match scope {
+            Scope::Org => None,
+            Scope::Team(t) => Some(Target {
+                owner: None,
+                teams: self.team_ancestry(t),
+            }),
+            Scope::User(u) => Some(Target {
+                owner: Some(u),
+                teams: self
+                    .teams_of(u)
+                    .into_iter()
+                    .flat_map(|t| self.team_ancestry(t))
+                    .collect(),
+            }),
+        }
+    }
+
+    pub fn person(&self, id: UserId) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    pub fn name_of(&self, id: UserId) -> String {
+        self.person(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub fn team(&self, id: TeamId) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id == id)
+    }
+
+    /// The local day of an instant in the organisation's time zone.
+    pub fn day(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.tz).date_naive()
+    }
+
+    /// The instants bounding a period in the organisation's time zone.
+    pub fn instants(&self, p: Period) -> (DateTime<Utc>, DateTime<Utc>) {
+        p.instants(self.tz)
+    }
+
+    /// A lead's amount in the base currency at the rate of `day`, in minor
+    /// units; `None` without an amount or a rate.
+    pub fn amount_base(&self, l: &LeadFact, day: NaiveDate) -> Option<i64> {
+        let currency = Currency::parse(l.currency.as_deref()?).ok()?;
+        let m = Money::new(l.amount_minor?, currency);
+        self.rates.to_base(m, day).map(|m| m.minor)
+    }
+
+    /// A won lead's revenue in minor units of the base currency (converted
+    /// at the rate of its close day).
+    pub fn revenue(&self, l: &LeadFact) -> Option<i64> {
+        let closed = l.closed_at?;
+        self.amount_base(l, self.day(closed))
+    }
+
+    pub fn kind_of(&self, a: &ActivityFact) -> Option<ActivityKind> {
+        self.types.get(&a.type_id).map(|t| t.kind)
+    }
+
+    /// A meeting that took place: done, of kind meeting, and without a
+    /// negative outcome (a no-show is not held).
+    pub fn is_meeting_held(&self, a: &ActivityFact) -> bool {
+        self.kind_of(a) == Some(ActivityKind::Meeting)
+            && a.outcome_id
+                .and_then(|o| self.outcomes.get(&o))
+                .is_none_or(|o| o.positive)
+    }
+
+    /// The win probability of a lead: its override, else its stage's.
+    pub fn probability(&self, l: &LeadFact) -> i64 {
+        l.probability
+            .map(i64::from)
+            .or_else(|| {
+                self.stages
+                    .get(&l.stage_id)
+                    .map(|s| s.win_probability as i64)
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// What a goal-like metric counts over a period, for a set of users.
+#[derive(Clone, Debug)]
+pub struct MetricSpec {
+    pub metric: GoalMetric,
+    pub activity_type: Option<Uuid>,
+    pub outcome: Option<Uuid>,
+    pub pipeline: Option<PipelineId>,
+}
+
+/// The value of a metric over `[from, to)` for the activities and leads of
+/// `users` (every user when `None`). Activities count by who did them,
+/// leads by their owner.
+pub fn measure(
+    ctx: &Ctx,
+    spec: &MetricSpec,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    users: Option<&HashSet<Uuid>>,
+    activities: &[ActivityFact],
+    leads: &[LeadFact],
+    lead_pipeline: &HashMap<Uuid, Uuid>,
+) -> i64 {
+    let in_range = |t: DateTime<Utc>| from <= t && t < to;
+    let user_ok = |u: Option<Uuid>| users.is_none_or(|s| u.is_some_and(|u| s.contains(&u)));
+    let pipeline_ok_lead = |p: Uuid| spec.pipeline.is_none_or(|x| x.0 == p);
+    let pipeline_ok_activity = |a: &ActivityFact| {
+        spec.pipeline.is_none_or(|x| {
+            a.lead_id
+                .and_then(|l| lead_pipeline.get(&l))
+                .is_some_and(|p| *p == x.0)
+        })
+    };
+    match spec.metric {
+        GoalMetric::Activities | GoalMetric::MeetingsHeld => activities
+            .iter()
+            .filter(|a| in_range(a.happened_at) && user_ok(Some(a.user_id)))
+            .filter(|a| pipeline_ok_activity(a))
+            .filter(|a| match spec.metric {
+                GoalMetric::MeetingsHeld => ctx.is_meeting_held(a),
+                _ => {
+                    spec.activity_type.is_none_or(|t| a.type_id == t)
+                        && spec.outcome.is_none_or(|o| a.outcome_id == Some(o))
+                }
+            })
+            .count() as i64,
+        GoalMetric::LeadsCreated => leads
+            .iter()
+            .filter(|l| {
+                in_range(l.created_at) && user_ok(l.owner_id) && pipeline_ok_lead(l.pipeline_id)
+            })
+            .count() as i64,
+        GoalMetric::LeadsWon | GoalMetric::RevenueWon => {
+            let won = leads.iter().filter(|l| {
+                l.status == LeadStatus::Won.as_str()
+                    && l.closed_at.is_some_and(in_range)
+                    && user_ok(l.owner_id)
+                    && pipeline_ok_lead(l.pipeline_id)
+            });
+            if spec.metric == GoalMetric::LeadsWon {
+                won.count() as i64
+            } else {
+                won.filter_map(|l| ctx.revenue(l)).sum()
+            }
+        }
+    }
+}
+
+/// Parses an optional `YYYY-MM-DD` date for `field`.
+pub fn parse_date(field: &str, s: Option<&str>, errs: &mut Invalid) -> Option<NaiveDate> {
+    let s = s.map(str::trim).filter(|s| !s.is_empty())?;
+    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errs.push(field, "must be a date (YYYY-MM-DD)");
+            None
+        }
+    }
+}
+
+impl App {
+    /// Reads the settings and people a computation needs.
+    pub async fn analytics_ctx(&self, actor: &Actor) -> Result<Ctx> {
+        let org = self.org(actor.org_id).await?;
+        let tz: Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+        let base = Currency::parse(&org.base_currency).map_err(|e| AppError::Internal(e.0))?;
+        let rates = self.rate_table(actor).await?;
+        let mut types = HashMap::new();
+        let mut outcomes = HashMap::new();
+        for v in self.list_activity_types(actor, true).await? {
+            for o in v.outcomes {
+                outcomes.insert(o.id.0, o);
+            }
+            types.insert(v.activity_type.id.0, v.activity_type);
+        }
+        let pipelines = self.list_pipelines(actor).await?;
+        let stages = pipelines
+            .iter()
+            .flat_map(|p| p.stages.iter().map(|s| (s.id.0, s.clone())))
+            .collect();
+        let mut c = self.conn();
+        let teams = teams::list(&mut c, actor.org_id, None, None, None, 100_000).await?;
+        let members = teams::memberships(&mut c, actor.org_id, None, None).await?;
+        let mut people: Vec<Person> =
+            users::list(&mut c, actor.org_id, &Default::default(), None, 1_000_000)
+                .await?
+                .into_iter()
+                .map(|u| Person {
+                    id: u.id,
+                    name: u.name,
+                    active: u.active,
+                    role: u.role,
+                    hire_date: u.hire_date,
+                    leave_date: u.leave_date,
+                })
+                .collect();
+        people.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(Ctx {
+            today: now().with_timezone(&tz).date_naive(),
+            tz,
+            base,
+            rates,
+            types,
+            outcomes,
+            pipelines,
+            stages,
+            teams,
+            members,
+            people,
+        })
+    }
+
+    /// Checks that the scope exists and the actor may read its figures
+    /// (`NotFound` for a team or user they may not see).
+    pub fn check_scope(&self, actor: &Actor, ctx: &Ctx, scope: Scope) -> Result<()> {
+        match scope {
+            Scope::Team(t) if ctx.team(t).is_none() => return Err(AppError::NotFound),
+            Scope::User(u) if ctx.person(u).is_none() => return Err(AppError::NotFound),
+            _ => {}
+        }
+        let target = ctx.target(scope);
+        if crate::permissions::can(actor, Resource::Report, Action::Read, target.as_ref()) {
+            return Ok(());
+        }
+        match scope {
+            Scope::Org => Err(AppError::Forbidden),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// The default scope of an actor: the organisation for those who see it
+    /// all, the first team a manager manages, else the actor.
+    pub fn default_scope(&self, actor: &Actor) -> Scope {
+        if crate::permissions::can(actor, Resource::Report, Action::Read, None) {
+            Scope::Org
+        } else if let Some(t) = actor.manages.first() {
+            Scope::Team(*t)
+        } else {
+            Scope::User(actor.user_id)
+        }
+    }
+}

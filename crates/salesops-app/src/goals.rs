@@ -1,0 +1,537 @@
+//! Goals and quotas: set per user, per team, or for each member of a team,
+//! and their live progress with pace (METRICS.md "goal progress").
+
+use crate::analytics::{Ctx, MetricSpec, Scope, measure};
+use crate::permissions::{Action, Actor, Resource, Target, can, require};
+use crate::{App, AppError, Result};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use salesops_domain::goals::{Pace, pace};
+use salesops_domain::periods::{Period, PeriodKind};
+use salesops_domain::{
+    GoalAssignee, GoalId, GoalMetric, Invalid, Money, PipelineId, TeamId, UserId,
+};
+use salesops_store::analytics::{self as facts, ActivityScope, LeadScope};
+use salesops_store::goals::{self, Goal};
+use salesops_store::now;
+use sea_query::SimpleExpr;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// A goal as set by a user. `target` is a count, or for revenue an amount
+/// in the organisation's base currency (decimal, e.g. `90000` or `12500.50`).
+#[derive(Clone, Debug, Default)]
+pub struct GoalInput {
+    pub assignee: String,
+    pub user_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+    pub metric: String,
+    pub activity_type_id: Option<Uuid>,
+    pub outcome_id: Option<Uuid>,
+    pub period: String,
+    pub target: Option<Decimal>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub pipeline_id: Option<PipelineId>,
+}
+
+/// The changeable fields of a goal; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct GoalPatch {
+    pub target: Option<Decimal>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<Option<NaiveDate>>,
+}
+
+/// One line of progress: a goal for one user (a user goal, or one member
+/// of an each-member goal) or a team as a whole.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub goal: Goal,
+    pub user_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+    /// Who it is for (a user's or a team's name).
+    pub name: String,
+    pub period: Period,
+    pub actual: i64,
+    pub pace: Pace,
+}
+
+/// A progress line to compute: the goal, its user or team, the users counted.
+type Line = (Goal, Option<UserId>, Option<TeamId>, Vec<UserId>);
+
+/// The permission target of a goal: a user goal belongs to the user and
+/// their teams; a team goal to the team and the teams above it.
+fn goal_target(ctx: &Ctx, g: &Goal) -> Target {
+    match (g.user_id, g.team_id) {
+        (Some(u), _) => Target {
+            owner: Some(UserId(u)),
+            teams: ctx
+                .teams_of(UserId(u))
+                .into_iter()
+                .flat_map(|t| ctx.team_ancestry(t))
+                .collect(),
+        },
+        (None, Some(t)) => Target {
+            owner: None,
+            teams: ctx.team_ancestry(TeamId(t)),
+        },
+        (None, None) => Target::default(),
+    }
+}
+
+/// The goal's period kind (stored as text by the store).
+pub fn period_kind(g: &Goal) -> PeriodKind {
+    g.period.parse().unwrap_or(PeriodKind::Month)
+}
+
+/// The target as a count or as minor units of the base currency.
+fn target_units(
+    metric: GoalMetric,
+    target: Option<Decimal>,
+    ctx: &Ctx,
+    errs: &mut Invalid,
+) -> Option<i64> {
+    let Some(t) = target else {
+        errs.push("target", "is required");
+        return None;
+    };
+    if t <= Decimal::ZERO {
+        errs.push("target", "must be more than zero");
+        return None;
+    }
+    if metric == GoalMetric::RevenueWon {
+        match Money::from_decimal(t, ctx.base) {
+            Ok(m) => Some(m.minor),
+            Err(e) => {
+                errs.push("target", e.0);
+                None
+            }
+        }
+    } else if t.fract() != Decimal::ZERO || t > Decimal::from(1_000_000_000) {
+        errs.push("target", "must be a whole number of at most 1000000000");
+        None
+    } else {
+        Some(t.try_into().unwrap_or(0))
+    }
+}
+
+impl App {
+    async fn check_goal_input(&self, ctx: &Ctx, input: &GoalInput) -> Result<Goal> {
+        let mut errs = Invalid::default();
+        let assignee = errs.check("assignee", input.assignee.parse::<GoalAssignee>());
+        let metric = errs.check("metric", input.metric.parse::<GoalMetric>());
+        let period = errs.check("period", input.period.parse::<PeriodKind>());
+        match assignee {
+            Some(GoalAssignee::User) => {
+                match input.user_id {
+                    None => errs.push("user_id", "is required for a goal of a user"),
+                    Some(u) if ctx.person(u).is_none() => {
+                        errs.push("user_id", format!("unknown user {u}"))
+                    }
+                    _ => {}
+                }
+                if input.team_id.is_some() {
+                    errs.push("team_id", "must be empty for a goal of a user");
+                }
+            }
+            Some(_) => {
+                match input.team_id {
+                    None => errs.push("team_id", "is required for a goal of a team"),
+                    Some(t) if ctx.team(t).is_none() => {
+                        errs.push("team_id", format!("unknown team {t}"))
+                    }
+                    _ => {}
+                }
+                if input.user_id.is_some() {
+                    errs.push("user_id", "must be empty for a goal of a team");
+                }
+            }
+            None => {}
+        }
+        if let Some(m) = metric {
+            if m == GoalMetric::Activities {
+                match input.activity_type_id {
+                    None => errs.push("activity_type_id", "is required for a goal on activities"),
+                    Some(t) if !ctx.types.contains_key(&t) => {
+                        errs.push("activity_type_id", format!("unknown activity type {t}"))
+                    }
+                    _ => {}
+                }
+                if let Some(o) = input.outcome_id {
+                    match ctx.outcomes.get(&o) {
+                        Some(x) if Some(x.type_id.0) == input.activity_type_id => {}
+                        Some(_) => errs.push(
+                            "outcome_id",
+                            "belongs to another activity type than the goal's",
+                        ),
+                        None => errs.push("outcome_id", format!("unknown outcome {o}")),
+                    }
+                }
+            } else {
+                if input.activity_type_id.is_some() {
+                    errs.push("activity_type_id", "is only for goals on activities");
+                }
+                if input.outcome_id.is_some() {
+                    errs.push("outcome_id", "is only for goals on activities");
+                }
+            }
+        }
+        if let Some(p) = input.pipeline_id
+            && !ctx.pipelines.iter().any(|x| x.pipeline.id == p)
+        {
+            errs.push("pipeline_id", format!("unknown pipeline {p}"));
+        }
+        let target = metric.and_then(|m| target_units(m, input.target, ctx, &mut errs));
+        let valid_from = input.valid_from.unwrap_or_else(|| {
+            period
+                .unwrap_or(PeriodKind::Month)
+                .containing(ctx.today)
+                .from
+        });
+        if let Some(u) = input.valid_until
+            && u < valid_from
+        {
+            errs.push("valid_until", "must not be before valid_from");
+        }
+        errs.into_result()?;
+        let at = now();
+        Ok(Goal {
+            org_id: Default::default(),
+            id: GoalId::new(),
+            assignee: assignee.expect("checked"),
+            user_id: input.user_id.map(|u| u.0),
+            team_id: input.team_id.map(|t| t.0),
+            metric: metric.expect("checked"),
+            activity_type_id: input.activity_type_id,
+            outcome_id: input.outcome_id,
+            period: period.expect("checked").as_str().to_string(),
+            target: target.expect("checked"),
+            valid_from,
+            valid_until: input.valid_until,
+            pipeline_id: input.pipeline_id.map(|p| p.0),
+            created_by: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        })
+    }
+
+    pub async fn create_goal(&self, actor: &Actor, input: GoalInput) -> Result<Goal> {
+        self.create_goals(actor, vec![input])
+            .await
+            .map(|mut v| v.remove(0))
+    }
+
+    /// Creates several goals in one transaction (all or none).
+    pub async fn create_goals(&self, actor: &Actor, inputs: Vec<GoalInput>) -> Result<Vec<Goal>> {
+        require(actor, Resource::Goal, Action::Create, None)?;
+        let ctx = self.analytics_ctx(actor).await?;
+        let mut out = Vec::with_capacity(inputs.len());
+        for input in &inputs {
+            let mut g = self.check_goal_input(&ctx, input).await?;
+            g.org_id = actor.org_id;
+            g.created_by = Some(actor.user_id.0);
+            if !can(
+                actor,
+                Resource::Goal,
+                Action::Create,
+                Some(&goal_target(&ctx, &g)),
+            ) {
+                return Err(AppError::Forbidden);
+            }
+            out.push(g);
+        }
+        let mut tx = self.db.begin().await?;
+        goals::insert_many(&mut tx, &out).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// A goal the actor may read (`NotFound` otherwise).
+    pub async fn get_goal(&self, actor: &Actor, id: GoalId) -> Result<Goal> {
+        let ctx = self.analytics_ctx(actor).await?;
+        let g = goals::get(&mut self.conn(), actor.org_id, id).await?;
+        require(
+            actor,
+            Resource::Goal,
+            Action::Read,
+            Some(&goal_target(&ctx, &g)),
+        )?;
+        Ok(g)
+    }
+
+    /// The goals the actor may read; `user`/`team` narrow them to the goals
+    /// of a user (their own and their teams') or of a team.
+    pub async fn list_goals(
+        &self,
+        actor: &Actor,
+        user: Option<UserId>,
+        team: Option<TeamId>,
+    ) -> Result<Vec<Goal>> {
+        require(actor, Resource::Goal, Action::Read, None)?;
+        let ctx = self.analytics_ctx(actor).await?;
+        let mut f = goals::Filter::default();
+        if let Some(u) = user {
+            f.users = Some(vec![u]);
+            f.teams = Some(
+                ctx.teams_of(u)
+                    .into_iter()
+                    .flat_map(|t| ctx.team_ancestry(t))
+                    .collect(),
+            );
+        }
+        if let Some(t) = team {
+            f.teams = Some(ctx.team_tree(t));
+            f.users = Some(ctx.members_of(t));
+        }
+        Ok(goals::list(&mut self.conn(), actor.org_id, &f)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                can(
+                    actor,
+                    Resource::Goal,
+                    Action::Read,
+                    Some(&goal_target(&ctx, g)),
+                )
+            })
+            .collect())
+    }
+
+    pub async fn update_goal(
+        &self,
+        actor: &Actor,
+        id: GoalId,
+        patch: GoalPatch,
+        if_match: Option<i64>,
+    ) -> Result<Goal> {
+        let ctx = self.analytics_ctx(actor).await?;
+        let g = goals::get(&mut self.conn(), actor.org_id, id).await?;
+        require(
+            actor,
+            Resource::Goal,
+            Action::Update,
+            Some(&goal_target(&ctx, &g)),
+        )?;
+        let mut errs = Invalid::default();
+        let mut changes: Vec<(&'static str, SimpleExpr)> = vec![];
+        if patch.target.is_some()
+            && let Some(t) = target_units(g.metric, patch.target, &ctx, &mut errs)
+        {
+            changes.push(("target", t.into()));
+        }
+        let from = patch.valid_from.unwrap_or(g.valid_from);
+        let until = patch.valid_until.unwrap_or(g.valid_until);
+        if until.is_some_and(|u| u < from) {
+            errs.push("valid_until", "must not be before valid_from");
+        }
+        errs.into_result()?;
+        if patch.valid_from.is_some() {
+            changes.push(("valid_from", from.into()));
+        }
+        if patch.valid_until.is_some() {
+            changes.push(("valid_until", until.into()));
+        }
+        Ok(goals::update(&mut self.conn(), actor.org_id, id, if_match, changes, now()).await?)
+    }
+
+    pub async fn delete_goal(
+        &self,
+        actor: &Actor,
+        id: GoalId,
+        if_match: Option<i64>,
+    ) -> Result<()> {
+        let ctx = self.analytics_ctx(actor).await?;
+        let g = goals::get(&mut self.conn(), actor.org_id, id).await?;
+        require(
+            actor,
+            Resource::Goal,
+            Action::Delete,
+            Some(&goal_target(&ctx, &g)),
+        )?;
+        Ok(goals::delete(&mut self.conn(), actor.org_id, id, if_match).await?)
+    }
+
+    /// Progress of goals on `day` (the organisation's today by default): one
+    /// line per user goal, per member of an each-member goal, and per team
+    /// goal (the team's members together).
+    pub async fn goal_progress(
+        &self,
+        actor: &Actor,
+        goals: Vec<Goal>,
+        day: Option<NaiveDate>,
+    ) -> Result<Vec<Progress>> {
+        let ctx = self.analytics_ctx(actor).await?;
+        self.progress_with(&ctx, goals, day).await
+    }
+
+    pub(crate) async fn progress_with(
+        &self,
+        ctx: &Ctx,
+        goals: Vec<Goal>,
+        day: Option<NaiveDate>,
+    ) -> Result<Vec<Progress>> {
+        let day = day.unwrap_or(ctx.today);
+        // (goal, user or team, users counted)
+        let mut lines: Vec<Line> = vec![];
+        for g in goals {
+            let in_validity =
+                |p: &Period| g.valid_from < p.to && g.valid_until.is_none_or(|u| u >= p.from);
+            if !in_validity(&period_kind(&g).containing(day)) {
+                continue;
+            }
+            match (g.assignee, g.user_id, g.team_id) {
+                (GoalAssignee::User, Some(u), _) => {
+                    lines.push((g, Some(UserId(u)), None, vec![UserId(u)]))
+                }
+                (GoalAssignee::Team, _, Some(t)) => {
+                    let users = ctx.members_of(TeamId(t));
+                    lines.push((g, None, Some(TeamId(t)), users));
+                }
+                (GoalAssignee::EachMember, _, Some(t)) => {
+                    for u in ctx.direct_members(TeamId(t)) {
+                        lines.push((g.clone(), Some(u), Some(TeamId(t)), vec![u]));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if lines.is_empty() {
+            return Ok(vec![]);
+        }
+        // Read the facts once for the union of the periods and people.
+        let periods: Vec<Period> = lines
+            .iter()
+            .map(|(g, ..)| period_kind(g).containing(day))
+            .collect();
+        let from = periods.iter().map(|p| p.from).min().expect("lines");
+        let to = periods.iter().map(|p| p.to).max().expect("lines");
+        let (t0, t1) = ctx.instants(Period { from, to });
+        let everybody: Vec<UserId> = {
+            let set: HashSet<UserId> = lines.iter().flat_map(|l| l.3.iter().copied()).collect();
+            set.into_iter().collect()
+        };
+        let needs_activities = lines.iter().any(|l| {
+            matches!(
+                l.0.metric,
+                GoalMetric::Activities | GoalMetric::MeetingsHeld
+            )
+        });
+        let needs_leads = lines.iter().any(|l| {
+            !matches!(
+                l.0.metric,
+                GoalMetric::Activities | GoalMetric::MeetingsHeld
+            ) || l.0.pipeline_id.is_some()
+        });
+        let org = lines[0].0.org_id;
+        let mut c = self.conn();
+        let acts = if needs_activities {
+            facts::activity_facts(
+                &mut c,
+                org,
+                &ActivityScope {
+                    from: Some(t0),
+                    to: Some(t1),
+                    users: Some(everybody.clone()),
+                    pipeline: None,
+                },
+            )
+            .await?
+        } else {
+            vec![]
+        };
+        let leads = if needs_leads {
+            facts::lead_facts(
+                &mut c,
+                org,
+                &LeadScope {
+                    since: Some(t0),
+                    ..Default::default()
+                },
+            )
+            .await?
+        } else {
+            vec![]
+        };
+        let mut lead_pipeline: HashMap<Uuid, Uuid> =
+            leads.iter().map(|l| (l.id, l.pipeline_id)).collect();
+        // Activities in the period may be on older leads that are closed.
+        if lines.iter().any(|l| l.0.pipeline_id.is_some()) {
+            let missing: Vec<Uuid> = acts
+                .iter()
+                .filter_map(|a| a.lead_id)
+                .filter(|l| !lead_pipeline.contains_key(l))
+                .collect();
+            if !missing.is_empty() {
+                for l in facts::lead_facts(&mut c, org, &LeadScope::default()).await? {
+                    lead_pipeline.insert(l.id, l.pipeline_id);
+                }
+            }
+        }
+        let mut out = vec![];
+        for ((g, user, team, users), period) in lines.into_iter().zip(periods) {
+            let set: HashSet<Uuid> = users.iter().map(|u| u.0).collect();
+            let spec = MetricSpec {
+                metric: g.metric,
+                activity_type: g.activity_type_id,
+                outcome: g.outcome_id,
+                pipeline: g.pipeline_id.map(PipelineId),
+            };
+            let actual = measure(
+                ctx,
+                &spec,
+                ctx.instants(period),
+                Some(&set),
+                &acts,
+                &leads,
+                &lead_pipeline,
+            );
+            let name = match (user, team) {
+                (Some(u), _) => ctx.name_of(u),
+                (None, Some(t)) => ctx.team(t).map(|t| t.name.clone()).unwrap_or_default(),
+                _ => String::new(),
+            };
+            out.push(Progress {
+                pace: pace(g.target, actual, period, day),
+                goal: g,
+                user_id: user,
+                team_id: team,
+                name,
+                period,
+                actual,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Progress lines: those that concern `user` (their goals, their line
+    /// of each-member goals, their teams' goals), or those of `team` (its
+    /// goals and its members'), or by default the actor's own. `NotFound`
+    /// for a user or team the actor may not see.
+    pub async fn progress_for(
+        &self,
+        actor: &Actor,
+        user: Option<UserId>,
+        team: Option<TeamId>,
+        day: Option<NaiveDate>,
+    ) -> Result<Vec<Progress>> {
+        let ctx = self.analytics_ctx(actor).await?;
+        let (user, team) = match (user, team) {
+            (None, None) => (Some(actor.user_id), None),
+            other => other,
+        };
+        if let Some(u) = user {
+            self.check_scope(actor, &ctx, Scope::User(u))?;
+        }
+        if let Some(t) = team {
+            self.check_scope(actor, &ctx, Scope::Team(t))?;
+        }
+        let goals = self.list_goals(actor, user, team).await?;
+        let lines = self.progress_with(&ctx, goals, day).await?;
+        Ok(lines
+            .into_iter()
+            .filter(|p| user.is_none_or(|u| p.user_id.is_none_or(|x| x == u)))
+            .collect())
+    }
+}
