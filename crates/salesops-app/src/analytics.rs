@@ -9,12 +9,12 @@ use crate::rates::RateTable;
 use crate::{App, AppError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use salesops_domain::periods::Period;
+use salesops_domain::periods::{Period, PeriodKind};
 use salesops_domain::{
     ActivityKind, Currency, GoalMetric, Invalid, LeadStatus, Money, PipelineId, TeamId, UserId,
 };
 use salesops_store::activity_types::{ActivityType, Outcome};
-use salesops_store::analytics::{ActivityFact, LeadFact};
+use salesops_store::analytics::{ActivityFact, LeadFact, ProspectFact};
 use salesops_store::pipelines::Stage;
 use salesops_store::teams::Team;
 use salesops_store::{now, teams, users};
@@ -229,17 +229,25 @@ pub struct MetricSpec {
     pub pipeline: Option<PipelineId>,
 }
 
-/// The value of a metric over `[from, to)` for the activities and leads of
-/// `users` (every user when `None`). Activities count by who did them,
-/// leads by their owner.
+/// Facts read for a computation.
+#[derive(Default)]
+pub struct Facts {
+    pub activities: Vec<ActivityFact>,
+    pub leads: Vec<LeadFact>,
+    pub prospects: Vec<ProspectFact>,
+    /// The pipeline of every lead an activity may be on.
+    pub lead_pipeline: HashMap<Uuid, Uuid>,
+}
+
+/// The value of a metric over `[from, to)` for the activities, leads and
+/// prospect lists of `users` (every user when `None`). Activities count by
+/// who did them, leads by their owner, prospects by who created their list.
 pub fn measure(
     ctx: &Ctx,
     spec: &MetricSpec,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     users: Option<&HashSet<Uuid>>,
-    activities: &[ActivityFact],
-    leads: &[LeadFact],
-    lead_pipeline: &HashMap<Uuid, Uuid>,
+    f: &Facts,
 ) -> i64 {
     let in_range = |t: DateTime<Utc>| from <= t && t < to;
     let user_ok = |u: Option<Uuid>| users.is_none_or(|s| u.is_some_and(|u| s.contains(&u)));
@@ -247,12 +255,13 @@ pub fn measure(
     let pipeline_ok_activity = |a: &ActivityFact| {
         spec.pipeline.is_none_or(|x| {
             a.lead_id
-                .and_then(|l| lead_pipeline.get(&l))
+                .and_then(|l| f.lead_pipeline.get(&l))
                 .is_some_and(|p| *p == x.0)
         })
     };
     match spec.metric {
-        GoalMetric::Activities | GoalMetric::MeetingsHeld => activities
+        GoalMetric::Activities | GoalMetric::MeetingsHeld => f
+            .activities
             .iter()
             .filter(|a| in_range(a.happened_at) && user_ok(Some(a.user_id)))
             .filter(|a| pipeline_ok_activity(a))
@@ -264,14 +273,15 @@ pub fn measure(
                 }
             })
             .count() as i64,
-        GoalMetric::LeadsCreated => leads
+        GoalMetric::LeadsCreated => f
+            .leads
             .iter()
             .filter(|l| {
                 in_range(l.created_at) && user_ok(l.owner_id) && pipeline_ok_lead(l.pipeline_id)
             })
             .count() as i64,
         GoalMetric::LeadsWon | GoalMetric::RevenueWon => {
-            let won = leads.iter().filter(|l| {
+            let won = f.leads.iter().filter(|l| {
                 l.status == LeadStatus::Won.as_str()
                     && l.closed_at.is_some_and(in_range)
                     && user_ok(l.owner_id)
@@ -283,6 +293,11 @@ pub fn measure(
                 won.filter_map(|l| ctx.revenue(l)).sum()
             }
         }
+        GoalMetric::ProspectsAdded => f
+            .prospects
+            .iter()
+            .filter(|p| in_range(p.created_at) && user_ok(Some(p.list_created_by)))
+            .count() as i64,
     }
 }
 
@@ -299,6 +314,70 @@ pub fn parse_date(field: &str, s: Option<&str>, errs: &mut Invalid) -> Option<Na
 }
 
 impl App {
+    /// Reads the facts the metrics need over `[t0, t1)`: the activities of
+    /// `users` (everybody's when `None`), the leads and prospects created,
+    /// closed or open since `t0`, and the pipelines of older leads the
+    /// activities are on when a pipeline filter needs them.
+    pub async fn read_facts(
+        &self,
+        org: salesops_domain::OrgId,
+        (t0, t1): (DateTime<Utc>, DateTime<Utc>),
+        users: Option<Vec<UserId>>,
+        metrics: &HashSet<GoalMetric>,
+        by_pipeline: bool,
+    ) -> Result<Facts> {
+        use salesops_store::analytics as facts;
+        let mut c = self.conn();
+        let mut f = Facts::default();
+        if metrics.contains(&GoalMetric::Activities) || metrics.contains(&GoalMetric::MeetingsHeld)
+        {
+            f.activities = facts::activity_facts(
+                &mut c,
+                org,
+                &facts::ActivityScope {
+                    from: Some(t0),
+                    to: Some(t1),
+                    users,
+                    pipeline: None,
+                },
+            )
+            .await?;
+        }
+        if by_pipeline
+            || metrics.iter().any(|m| {
+                matches!(
+                    m,
+                    GoalMetric::LeadsCreated | GoalMetric::LeadsWon | GoalMetric::RevenueWon
+                )
+            })
+        {
+            f.leads = facts::lead_facts(
+                &mut c,
+                org,
+                &facts::LeadScope {
+                    since: Some(t0),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        if metrics.contains(&GoalMetric::ProspectsAdded) {
+            f.prospects = facts::prospect_facts(&mut c, org, Some(t0)).await?;
+        }
+        f.lead_pipeline = f.leads.iter().map(|l| (l.id, l.pipeline_id)).collect();
+        if by_pipeline
+            && f.activities
+                .iter()
+                .filter_map(|a| a.lead_id)
+                .any(|l| !f.lead_pipeline.contains_key(&l))
+        {
+            for l in facts::lead_facts(&mut c, org, &facts::LeadScope::default()).await? {
+                f.lead_pipeline.insert(l.id, l.pipeline_id);
+            }
+        }
+        Ok(f)
+    }
+
     /// Reads the settings and people a computation needs.
     pub async fn analytics_ctx(&self, actor: &Actor) -> Result<Ctx> {
         let org = self.org(actor.org_id).await?;
@@ -378,5 +457,61 @@ impl App {
         } else {
             Scope::User(actor.user_id)
         }
+    }
+}
+
+/// Resolves a period from `preset` (`this_`, `last_` or `next_` followed by
+/// `week`, `month`, `quarter`, `half_year` or `year`; `last_30_days`,
+/// `last_90_days`, `last_365_days`) or from `from` and `to` (`to`
+/// exclusive), relative to `today`. Errors name the field.
+pub fn resolve_period(
+    preset: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> std::result::Result<Period, Invalid> {
+    let mut errs = Invalid::default();
+    let from = parse_date("from", from, &mut errs);
+    let to = parse_date("to", to, &mut errs);
+    errs.into_result()?;
+    let preset = preset.map(str::trim).filter(|s| !s.is_empty());
+    match (preset, from, to) {
+        (Some(p), None, None) => preset_period(p, today).ok_or_else(|| {
+            Invalid::one(
+                "preset",
+                "is not a known period preset (e.g. this_month, last_quarter, last_90_days)",
+            )
+        }),
+        (Some(_), _, _) => Err(Invalid::one(
+            "preset",
+            "give either a preset or from and to, not both",
+        )),
+        (None, Some(f), Some(t)) => Period::new(f, t),
+        (None, Some(_), None) => Err(Invalid::one("to", "is required with from")),
+        (None, None, Some(_)) => Err(Invalid::one("from", "is required with to")),
+        (None, None, None) => Ok(PeriodKind::Month.containing(today)),
+    }
+}
+
+fn preset_period(p: &str, today: NaiveDate) -> Option<Period> {
+    if let Some(days) = p
+        .strip_prefix("last_")
+        .and_then(|r| r.strip_suffix("_days"))
+    {
+        let n: i64 = days.parse().ok().filter(|n| [7, 30, 90, 365].contains(n))?;
+        let to = today.succ_opt()?;
+        return Some(Period {
+            from: to - chrono::Duration::days(n),
+            to,
+        });
+    }
+    let (when, kind) = p.split_once('_')?;
+    let kind: PeriodKind = kind.parse().ok()?;
+    let this = kind.containing(today);
+    match when {
+        "this" => Some(this),
+        "last" => Some(kind.containing(this.from.pred_opt()?)),
+        "next" => Some(kind.containing(this.to)),
+        _ => None,
     }
 }

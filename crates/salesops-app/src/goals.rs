@@ -11,11 +11,10 @@ use salesops_domain::periods::{Period, PeriodKind};
 use salesops_domain::{
     GoalAssignee, GoalId, GoalMetric, Invalid, Money, PipelineId, TeamId, UserId,
 };
-use salesops_store::analytics::{self as facts, ActivityScope, LeadScope};
 use salesops_store::goals::{self, Goal};
 use salesops_store::now;
 use sea_query::SimpleExpr;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// A goal as set by a user. `target` is a count, or for revenue an amount
@@ -412,63 +411,12 @@ impl App {
             let set: HashSet<UserId> = lines.iter().flat_map(|l| l.3.iter().copied()).collect();
             set.into_iter().collect()
         };
-        let needs_activities = lines.iter().any(|l| {
-            matches!(
-                l.0.metric,
-                GoalMetric::Activities | GoalMetric::MeetingsHeld
-            )
-        });
-        let needs_leads = lines.iter().any(|l| {
-            !matches!(
-                l.0.metric,
-                GoalMetric::Activities | GoalMetric::MeetingsHeld
-            ) || l.0.pipeline_id.is_some()
-        });
         let org = lines[0].0.org_id;
-        let mut c = self.conn();
-        let acts = if needs_activities {
-            facts::activity_facts(
-                &mut c,
-                org,
-                &ActivityScope {
-                    from: Some(t0),
-                    to: Some(t1),
-                    users: Some(everybody.clone()),
-                    pipeline: None,
-                },
-            )
-            .await?
-        } else {
-            vec![]
-        };
-        let leads = if needs_leads {
-            facts::lead_facts(
-                &mut c,
-                org,
-                &LeadScope {
-                    since: Some(t0),
-                    ..Default::default()
-                },
-            )
-            .await?
-        } else {
-            vec![]
-        };
-        let mut lead_pipeline: HashMap<Uuid, Uuid> =
-            leads.iter().map(|l| (l.id, l.pipeline_id)).collect();
-        // Activities in the period may be on older leads that are closed.
-        if lines.iter().any(|l| l.0.pipeline_id.is_some()) {
-            let missing: Vec<Uuid> = acts
-                .iter()
-                .filter_map(|a| a.lead_id)
-                .filter(|l| !lead_pipeline.contains_key(l))
-                .collect();
-            if !missing.is_empty() {
-                for l in facts::lead_facts(&mut c, org, &LeadScope::default()).await? {
-                    lead_pipeline.insert(l.id, l.pipeline_id);
-                }
-            }
-        }
+        let metrics: HashSet<GoalMetric> = lines.iter().map(|l| l.0.metric).collect();
+        let by_pipeline = lines.iter().any(|l| l.0.pipeline_id.is_some());
+        let facts = self
+            .read_facts(org, (t0, t1), Some(everybody), &metrics, by_pipeline)
+            .await?;
         let mut out = vec![];
         for ((g, user, team, users), period) in lines.into_iter().zip(periods) {
             let set: HashSet<Uuid> = users.iter().map(|u| u.0).collect();
@@ -478,15 +426,7 @@ impl App {
                 outcome: g.outcome_id,
                 pipeline: g.pipeline_id.map(PipelineId),
             };
-            let actual = measure(
-                ctx,
-                &spec,
-                ctx.instants(period),
-                Some(&set),
-                &acts,
-                &leads,
-                &lead_pipeline,
-            );
+            let actual = measure(ctx, &spec, ctx.instants(period), Some(&set), &facts);
             let name = match (user, team) {
                 (Some(u), _) => ctx.name_of(u),
                 (None, Some(t)) => ctx.team(t).map(|t| t.name.clone()).unwrap_or_default(),

@@ -14,6 +14,7 @@ pub mod leads;
 pub mod orgs;
 pub mod permissions;
 pub mod pipelines;
+pub mod planner;
 pub mod prospecting;
 pub mod rates;
 pub mod scripts;

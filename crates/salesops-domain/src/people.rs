@@ -132,12 +132,15 @@ string_enum!(
 
 string_enum!(
     /// What a goal counts (SPEC "Goal"; METRICS.md "goal progress").
+    /// `prospects_added`: prospects added to the lists the users created
+    /// (marketing delivering prospects to the prospecting team).
     GoalMetric {
         Activities = "activities",
         LeadsCreated = "leads_created",
         LeadsWon = "leads_won",
         RevenueWon = "revenue_won",
         MeetingsHeld = "meetings_held",
+        ProspectsAdded = "prospects_added",
     }
 );
 

@@ -194,3 +194,57 @@ pub async fn stage_facts(c: &mut impl Conn, org: OrgId, s: &LeadScope) -> Result
         .to_owned();
     c.all(&q).await
 }
+
+/// A prospect as reports see it, with its list.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ProspectFact {
+    pub id: Uuid,
+    pub list_id: Uuid,
+    pub list_team_id: Option<Uuid>,
+    /// Who created the list (marketing delivering prospects).
+    pub list_created_by: Uuid,
+    pub assigned_to: Option<Uuid>,
+    pub status: String,
+    pub lead_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Prospects created, closed (converted or disqualified) or still open at
+/// or after `since` (every prospect when `None`).
+pub async fn prospect_facts(
+    c: &mut impl Conn,
+    org: OrgId,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<ProspectFact>> {
+    let mut q = Query::select();
+    q.expr_as(Expr::col(("p", "id")), "id")
+        .expr_as(Expr::col(("p", "list_id")), "list_id")
+        .expr_as(Expr::col(("l", "team_id")), "list_team_id")
+        .expr_as(Expr::col(("l", "created_by")), "list_created_by")
+        .expr_as(Expr::col(("p", "assigned_to")), "assigned_to")
+        .expr_as(Expr::col(("p", "status")), "status")
+        .expr_as(Expr::col(("p", "lead_id")), "lead_id")
+        .expr_as(Expr::col(("p", "created_at")), "created_at")
+        .expr_as(Expr::col(("p", "closed_at")), "closed_at")
+        .from_as("prospects", "p")
+        .join_as(
+            sea_query::JoinType::InnerJoin,
+            "prospect_lists",
+            "l",
+            Cond::all()
+                .add(Expr::col(("l", "org_id")).equals(("p", "org_id")))
+                .add(Expr::col(("l", "id")).equals(("p", "list_id"))),
+        )
+        .and_where(Expr::col(("p", "org_id")).eq(org.0));
+    if let Some(t) = since {
+        q.cond_where(
+            Cond::any()
+                .add(Expr::col(("p", "created_at")).gte(t))
+                .add(Expr::col(("p", "closed_at")).gte(t))
+                .add(Expr::col(("p", "status")).eq("open")),
+        );
+    }
+    q.order_by(("p", "id"), Order::Asc);
+    c.all(&q).await
+}

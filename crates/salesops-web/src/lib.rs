@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/teams", get(api::teams::list).post(api::teams::create))
         .route("/goals", get(api::goals::list).post(api::goals::create))
         .route("/goals/progress", get(api::goals::progress))
+        .route("/planner", post(api::planner::plan))
+        .route("/planner/apply", post(api::planner::apply))
         .route(
             "/goals/{id}",
             get(api::goals::get)

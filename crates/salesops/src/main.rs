@@ -32,6 +32,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Migrate the database, then serve the web UI and the API.
     Serve {
@@ -91,6 +93,57 @@ enum Command {
         /// Prospects: only this list's.
         #[arg(long = "list")]
         list: Option<uuid::Uuid>,
+        /// Act as the user with this e-mail (default: the first admin).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Plan backwards from a revenue target to the deals, leads, prospects
+    /// and activities it takes, per team segment and member; --apply turns
+    /// the plan into goals.
+    Plan {
+        /// The revenue target in the organisation's base currency.
+        #[arg(long)]
+        target: String,
+        /// next_quarter, this_year, ... (or --from and --to).
+        #[arg(long)]
+        preset: Option<String>,
+        #[arg(long)]
+        from: Option<String>,
+        /// Exclusive end.
+        #[arg(long)]
+        to: Option<String>,
+        /// history, best_quartile or manual.
+        #[arg(long, default_value = "history")]
+        source: String,
+        /// The history window (default: the 12 months before the period).
+        #[arg(long)]
+        window_from: Option<String>,
+        #[arg(long)]
+        window_to: Option<String>,
+        /// Ratios by hand (each overrides the source's value).
+        #[arg(long)]
+        deal_size: Option<String>,
+        #[arg(long)]
+        leads_per_deal: Option<String>,
+        #[arg(long)]
+        prospects_per_lead: Option<String>,
+        #[arg(long)]
+        calls_per_prospect: Option<String>,
+        #[arg(long)]
+        calls_per_lead: Option<String>,
+        #[arg(long)]
+        meetings_per_lead: Option<String>,
+        #[arg(long)]
+        proposals_per_lead: Option<String>,
+        /// capacity or evenly.
+        #[arg(long, default_value = "capacity")]
+        split: String,
+        /// Write the plan as goals.
+        #[arg(long)]
+        apply: bool,
+        /// Print the plan as JSON (as the API returns it).
+        #[arg(long)]
+        json: bool,
         /// Act as the user with this e-mail (default: the first admin).
         #[arg(long = "as")]
         as_user: Option<String>,
@@ -250,7 +303,149 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             list,
             as_user,
         } => export(&config, &kind, file, excel, list, as_user).await,
+        Command::Plan {
+            target,
+            preset,
+            from,
+            to,
+            source,
+            window_from,
+            window_to,
+            deal_size,
+            leads_per_deal,
+            prospects_per_lead,
+            calls_per_prospect,
+            calls_per_lead,
+            meetings_per_lead,
+            proposals_per_lead,
+            split,
+            apply,
+            json,
+            as_user,
+        } => {
+            let dec =
+                |field: &str, v: Option<String>| -> anyhow::Result<Option<rust_decimal::Decimal>> {
+                    v.map(|s| {
+                        s.trim()
+                            .parse::<rust_decimal::Decimal>()
+                            .map_err(|_| anyhow::anyhow!("{field}: not a decimal number: {s}"))
+                    })
+                    .transpose()
+                };
+            use salesops_web::api::planner::{PlannerRequest, RatiosIn};
+            let req = PlannerRequest {
+                target: dec("target", Some(target))?,
+                preset,
+                from,
+                to,
+                source: Some(source),
+                window_from,
+                window_to,
+                ratios: RatiosIn {
+                    deal_size: dec("deal_size", deal_size)?,
+                    leads_per_deal: dec("leads_per_deal", leads_per_deal)?,
+                    prospects_per_lead: dec("prospects_per_lead", prospects_per_lead)?,
+                    calls_per_prospect: dec("calls_per_prospect", calls_per_prospect)?,
+                    calls_per_lead: dec("calls_per_lead", calls_per_lead)?,
+                    meetings_per_lead: dec("meetings_per_lead", meetings_per_lead)?,
+                    proposals_per_lead: dec("proposals_per_lead", proposals_per_lead)?,
+                },
+                split: Some(split),
+            };
+            plan(&config, req, apply, json, as_user).await
+        }
     }
+}
+
+async fn plan(
+    config: &Config,
+    req: salesops_web::api::planner::PlannerRequest,
+    apply: bool,
+    json: bool,
+    as_user: Option<String>,
+) -> anyhow::Result<()> {
+    use salesops_web::api::planner::PlanOut;
+    let app = open(config).await?;
+    let actor = app
+        .command_line_actor(as_user.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    let org = app
+        .org(actor.org_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let input = req.input(today).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let out = if apply {
+        let (p, n) = app
+            .apply_plan(&actor, &input)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+        PlanOut::new(p, Some(n))
+    } else {
+        let p = app
+            .plan(&actor, &input)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+        PlanOut::new(p, None)
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "Plan for {} {} from {} to {} (exclusive), {} weeks",
+        out.target.amount, out.target.currency, out.from, out.to, out.weeks
+    );
+    println!(
+        "Ratios (history window {} to {}):",
+        out.window_from, out.window_to
+    );
+    for r in &out.ratios {
+        let basis = match (&r.numerator, &r.denominator) {
+            (Some(n), Some(d)) => format!(" ({n} / {d})"),
+            _ => String::new(),
+        };
+        println!("  {:<20} {:>12}  {}{}", r.name, r.value, r.source, basis);
+    }
+    let t = &out.totals;
+    println!("Needed in total:");
+    for (k, v) in [
+        ("deals", t.deals),
+        ("leads", t.leads),
+        ("prospects", t.prospects),
+        ("cold calls", t.cold_calls),
+        ("calls", t.calls),
+        ("meetings", t.meetings),
+        ("proposals", t.proposals),
+    ] {
+        println!("  {k:<20} {v:>12}");
+    }
+    for s in &out.segments {
+        println!("Segment {}:", s.segment);
+        for v in &s.values {
+            println!(
+                "  {:<20} {:>12}  ({} a week)",
+                v.metric, v.total, v.per_week
+            );
+        }
+        if s.members.is_empty() {
+            println!("  (no team of this segment has members)");
+        }
+        for m in &s.members {
+            let vals: Vec<String> = m
+                .values
+                .iter()
+                .map(|v| format!("{} {} ({}/week)", v.metric, v.total, v.per_week))
+                .collect();
+            println!("  {:<24} {}", m.name, vals.join(", "));
+        }
+    }
+    if let Some(n) = out.goals_created {
+        println!("{n} goals created.");
+    }
+    Ok(())
 }
 
 async fn import(
@@ -307,6 +502,12 @@ async fn import(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import finished"
     );
+    if dry_run && !skip_invalid && report.error_count > 0 {
+        anyhow::bail!(
+            "{} invalid rows (a dry run: nothing was written)",
+            report.error_count
+        );
+    }
     if report.failed() {
         anyhow::bail!(
             "{}",

@@ -314,3 +314,165 @@ fn demo_data_is_the_same_for_the_same_seed() {
     assert!((20_000..40_000).contains(&activities), "{a}");
     assert_ne!(a, c, "another seed, other data");
 }
+
+/// A fresh database with an admin, for the commands that act as one.
+fn database_with_admin(dir: &std::path::Path) -> String {
+    let db = format!("sqlite://{}", dir.join("x.db").display());
+    let mut child = bin()
+        .current_dir(dir)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Olga Ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database",
+            &db,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a very long password\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    db
+}
+
+#[test]
+fn plan_computes_the_seeds_example_and_refuses_a_zero_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database_with_admin(dir.path());
+    let base = [
+        "plan",
+        "--target",
+        "90000",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-04-01",
+        "--source",
+        "manual",
+        "--deal-size",
+        "30000",
+        "--prospects-per-lead",
+        "20",
+        "--calls-per-prospect",
+        "3",
+        "--calls-per-lead",
+        "8",
+        "--meetings-per-lead",
+        "1",
+        "--proposals-per-lead",
+        "2",
+        "--database",
+        &db,
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--leads-per-deal", "4"]);
+    let o = run(dir.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "deals                           3",
+        "leads                          12",
+        "prospects                     240",
+        "cold calls                    720",
+        "calls                          96",
+        "meetings                       12",
+        "proposals                      24",
+    ] {
+        assert!(out.contains(line), "{line:?} in\n{out}");
+    }
+    args.push("--json");
+    let o = run(dir.path(), &args);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["totals"]["cold_calls"], serde_json::json!(720));
+
+    let mut bad = base.to_vec();
+    bad.extend(["--leads-per-deal", "0"]);
+    let o = run(dir.path(), &bad);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("leads_per_deal: must be more than zero"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_and_export_companies_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database_with_admin(dir.path());
+    let csv = dir.path().join("firmen.csv");
+    std::fs::write(
+        &csv,
+        "\u{feff}Name;Stadt;external_id\nWeber GmbH;Köln;w-1\n;Bonn;w-2\nMüller AG;Bonn;w-3\n",
+    )
+    .unwrap();
+    let path = csv.to_str().unwrap();
+    // A dry run reports the bad row and writes nothing; without
+    // --skip-invalid nothing is written either.
+    for args in [
+        vec!["import", "companies", path, "--dry-run", "--database", &db],
+        vec!["import", "companies", path, "--database", &db],
+    ] {
+        let o = run(dir.path(), &args);
+        assert!(!o.status.success(), "{}", stdout(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(all.contains("row 3"), "{all}");
+    }
+    let o = run(dir.path(), &["export", "companies", "--database", &db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().count(),
+        1,
+        "only the header: {}",
+        stdout(&o)
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "companies",
+            path,
+            "--skip-invalid",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(dir.path(), &["export", "companies", "--database", &db]);
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.contains("Weber GmbH") && out.contains("Müller AG"),
+        "{out}"
+    );
+    // Importing again is idempotent by external id.
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "companies",
+            path,
+            "--skip-invalid",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(dir.path(), &["export", "companies", "--database", &db]);
+    assert_eq!(stdout(&o).lines().count(), 3);
+}

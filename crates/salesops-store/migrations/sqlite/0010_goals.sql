@@ -8,7 +8,8 @@ CREATE TABLE goals (
     user_id BLOB,
     team_id BLOB,
     metric TEXT NOT NULL
-        CHECK (metric IN ('activities', 'leads_created', 'leads_won', 'revenue_won', 'meetings_held')),
+        CHECK (metric IN ('activities', 'leads_created', 'leads_won', 'revenue_won', 'meetings_held',
+                          'prospects_added')),
     activity_type_id BLOB,
     outcome_id BLOB,
     period TEXT NOT NULL CHECK (period IN ('day', 'week', 'month', 'quarter', 'half_year', 'year')),

@@ -8,6 +8,7 @@ pub mod goals;
 pub mod imports;
 pub mod leads;
 pub mod pipelines;
+pub mod planner;
 pub mod prospecting;
 pub mod rates;
 pub mod teams;
