@@ -4,6 +4,7 @@
 mod activities;
 mod activity_types;
 mod crm;
+mod goals;
 mod imports;
 mod leads;
 mod pages;
@@ -122,6 +123,10 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             get(prospecting::scripts).post(prospecting::scripts_post),
         )
         .route("/exchange-rates", get(rates::list).post(rates::save))
+        .route("/goals", get(goals::list).post(goals::create))
+        .route("/goals/{id}/delete", post(goals::delete))
+        .route("/planner", get(goals::planner))
+        .route("/planner/apply", post(goals::apply))
         .route("/imports", get(imports::index))
         .route(
             "/imports/upload",

@@ -330,6 +330,7 @@ struct HomePage {
     name: String,
     member_of: Vec<TeamLine>,
     manages: Vec<TeamLine>,
+    goals: Vec<super::goals::GoalLine>,
 }
 
 async fn team_lines(
@@ -354,15 +355,21 @@ pub async fn home(State(s): State<AppState>, session: Session) -> Response {
     let lines = async {
         let m = team_lines(&s, &session, &a.member_of).await?;
         let g = team_lines(&s, &session, &a.manages).await?;
-        Ok::<_, AppError>((m, g))
+        let actx = s.app.analytics_ctx(a).await?;
+        let progress = s.app.progress_for(a, None, None, None).await?;
+        Ok::<_, AppError>((m, g, actx, progress))
     };
     match lines.await {
-        Ok((member_of, manages)) => render(&HomePage {
-            ctx: session.ctx("home"),
-            name: a.name.clone(),
-            member_of,
-            manages,
-        }),
+        Ok((member_of, manages, actx, progress)) => {
+            let ctx = session.ctx("home");
+            render(&HomePage {
+                goals: super::goals::lines(&ctx, &actx, progress),
+                ctx,
+                name: a.name.clone(),
+                member_of,
+                manages,
+            })
+        }
         Err(e) => UiError::new(a.locale, e).into_response(),
     }
 }

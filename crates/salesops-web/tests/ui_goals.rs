@@ -1,0 +1,116 @@
+//! The goals and planner pages through the real router.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{PASSWORD, TestApp, get, hidden, post, ui_login};
+
+#[tokio::test]
+async fn a_manager_sets_a_goal_and_the_rep_sees_it_on_the_home_page() {
+    for t in TestApp::all().await {
+        let boss = t.user("boss@test.example", "manager").await;
+        let rep = t.user("rep@test.example", "rep").await;
+        let team = t.team("Vertrieb Nord", Some(boss), &[rep]).await;
+        let cookie = ui_login(&t, "boss@test.example", PASSWORD).await;
+        let page = t.raw(get("/goals", &cookie, "en")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        assert!(page.text().contains("id=\"goal-form\""));
+        let csrf = hidden(&page, "csrf");
+        // A target of zero is refused in place and nothing is saved.
+        let form = |target: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("assignee", "each_member".to_string()),
+                ("team_id", team.to_string()),
+                ("metric", "leads_created".to_string()),
+                ("period", "month".to_string()),
+                ("target", target.to_string()),
+            ]
+        };
+        let bad = form("0");
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = t.raw(post("/goals", &cookie, &bad)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains("must be more than zero"), "{}", r.text());
+        let good = form("4");
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = t.raw(post("/goals", &cookie, &good)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = t.raw(get("/goals", &cookie, "en")).await;
+        let html = page.text();
+        // Users speak German unless they chose otherwise.
+        assert!(
+            html.contains("Angelegte Leads") && html.contains("rep"),
+            "{html}"
+        );
+        assert!(html.contains("id=\"goal-progress\""), "{html}");
+
+        // The rep's home page shows the goal with its pace.
+        let rep_cookie = ui_login(&t, "rep@test.example", PASSWORD).await;
+        let home = t.raw(get("/home", &rep_cookie, "de")).await;
+        let html = home.text();
+        assert!(html.contains("Ihre Ziele"), "{html}");
+        assert!(html.contains("Angelegte Leads"), "{html}");
+        assert!(html.contains("<meter"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn the_planner_page_computes_the_seeds_example_and_applies_it() {
+    for t in TestApp::all().await {
+        let ops = t.user("ops@test.example", "ops").await;
+        let sdr = t.user("sdr@test.example", "rep").await;
+        let admin = t.actor(t.admin).await;
+        t.app
+            .create_team(
+                &admin,
+                salesops_app::teams::NewTeam {
+                    name: "Kaltakquise".into(),
+                    segment: "prospecting".into(),
+                    member_ids: vec![sdr],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let _ = ops;
+        let cookie = ui_login(&t, "ops@test.example", PASSWORD).await;
+        let q = "/planner?target=90000&from=2027-01-01&to=2027-04-01&source=manual&split=evenly\
+                 &deal_size=30000&leads_per_deal=4&prospects_per_lead=20&calls_per_prospect=3\
+                 &calls_per_lead=8&meetings_per_lead=1&proposals_per_lead=2";
+        let page = t.raw(get(q, &cookie, "en")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let html = page.text();
+        assert!(html.contains("id=\"plan-totals\""), "{html}");
+        for n in ["720", "240", "96"] {
+            assert!(
+                html.contains(&format!("<td class=\"num\">{n}</td>")),
+                "{n} in {html}"
+            );
+        }
+        assert!(html.contains("Von Hand"), "{html}");
+        // A zero ratio is named next to its field.
+        let bad = q.replace("leads_per_deal=4", "leads_per_deal=0");
+        let page = t.raw(get(&bad, &cookie, "en")).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.text().contains("must be more than zero"));
+        // Applying writes the goals and says how many.
+        let page = t.raw(get(q, &cookie, "en")).await;
+        let csrf = hidden(&page, "csrf");
+        let mut form = vec![("csrf", csrf.as_str())];
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(q.split_once('?').unwrap().1.as_bytes())
+                .into_owned()
+                .collect();
+        form.extend(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let r = t.raw(post("/planner/apply", &cookie, &form)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(r.header("location"), Some("/goals?applied=1"));
+        let page = t.raw(get("/goals?applied=1", &cookie, "en")).await;
+        assert!(
+            page.text().contains("1 Ziele aus dem Plan gesetzt"),
+            "{}",
+            page.text()
+        );
+    }
+}
