@@ -132,6 +132,8 @@ pub struct LeadScope {
     /// Only leads owned by these users (None: every lead).
     pub owners: Option<Vec<UserId>>,
     pub pipeline: Option<PipelineId>,
+    /// Only open leads.
+    pub open_only: bool,
 }
 
 fn lead_filter(org: OrgId, s: &LeadScope) -> Cond {
@@ -152,6 +154,9 @@ fn lead_filter(org: OrgId, s: &LeadScope) -> Cond {
     }
     if let Some(p) = s.pipeline {
         c = c.add(Expr::col("pipeline_id").eq(p.0));
+    }
+    if s.open_only {
+        c = c.add(Expr::col("status").eq("open"));
     }
     c
 }

@@ -56,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .route("/goals", get(api::goals::list).post(api::goals::create))
         .route("/goals/progress", get(api::goals::progress))
         .route("/planner", post(api::planner::plan))
+        .route("/kpis", get(api::analytics::kpis))
+        .route("/forecast", get(api::analytics::forecast))
         .route("/planner/apply", post(api::planner::apply))
         .route(
             "/goals/{id}",

@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod activity_types;
+pub mod analytics;
 pub mod auth;
 pub mod crm;
 pub mod goals;

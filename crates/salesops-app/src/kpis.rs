@@ -1,0 +1,666 @@
+//! Every metric of METRICS.md for a period and a scope, with the previous
+//! period of equal length for comparison. Metrics whose inputs do not exist
+//! yet (costs, contracts, NPS responses, forecast snapshots) are `None` with
+//! the reason; a ratio with a zero denominator is `None` ("n/a").
+
+use crate::analytics::{Ctx, Facts, Scope};
+use crate::permissions::Actor;
+use crate::{App, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use salesops_domain::metrics::ratio;
+use salesops_domain::periods::{Period, PeriodKind};
+use salesops_domain::{ActivityKind, GoalAssignee, GoalMetric, LeadStatus, Role, UserId};
+use salesops_store::analytics::{self as facts, LeadFact, StageFact};
+use salesops_store::goals;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// How a value reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    /// An amount of the base currency.
+    Money,
+    /// A share (0.25 is 25 %).
+    Share,
+    Days,
+    /// A plain number (per rep per day, ...).
+    Number,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Money => "money",
+            Unit::Share => "share",
+            Unit::Days => "days",
+            Unit::Number => "number",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Kpi {
+    pub key: String,
+    pub unit: Unit,
+    pub value: Option<Decimal>,
+    pub previous: Option<Decimal>,
+    /// Why the value is missing: `n/a` for a zero denominator, or the input
+    /// that does not exist yet.
+    pub reason: Option<String>,
+}
+
+impl Kpi {
+    /// value − previous, when both exist.
+    pub fn change(&self) -> Option<Decimal> {
+        Some(self.value? - self.previous?)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct KpiReport {
+    pub period: Period,
+    pub previous: Period,
+    pub kpis: Vec<Kpi>,
+}
+
+const NOT_YET: [(&str, Unit, &str); 7] = [
+    (
+        "forecast_accuracy",
+        Unit::Share,
+        "no forecast snapshots exist yet",
+    ),
+    ("profit_margin", Unit::Share, "no cost entries exist yet"),
+    ("cac", Unit::Money, "no cost entries exist yet"),
+    (
+        "sales_efficiency",
+        Unit::Number,
+        "no cost entries exist yet",
+    ),
+    ("churn_rate", Unit::Share, "no contracts exist yet"),
+    ("clv", Unit::Money, "no contracts exist yet"),
+    ("nps", Unit::Number, "no NPS responses exist yet"),
+];
+
+/// One period's values, by key.
+type Values = BTreeMap<String, (Unit, Option<Decimal>)>;
+
+fn money(ctx: &Ctx, minor: i64) -> Decimal {
+    Decimal::new(minor, ctx.base.exponent())
+}
+
+fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> Decimal {
+    (Decimal::from((b - a).num_seconds()) / Decimal::from(86_400)).round_dp(2)
+}
+
+fn median(mut v: Vec<Decimal>) -> Option<Decimal> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort();
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        ((v[n / 2 - 1] + v[n / 2]) / Decimal::TWO).round_dp(2)
+    })
+}
+
+/// Per lead: the stage positions it entered, with when.
+fn paths<'a>(ctx: &Ctx, stages: &'a [StageFact]) -> HashMap<Uuid, Vec<(i32, &'a StageFact)>> {
+    let mut m: HashMap<Uuid, Vec<(i32, &StageFact)>> = HashMap::new();
+    for s in stages {
+        let pos = ctx
+            .stages
+            .get(&s.to_stage_id)
+            .map(|x| x.position)
+            .unwrap_or(0);
+        m.entry(s.lead_id).or_default().push((pos, s));
+    }
+    m
+}
+
+/// The position of a stage in its pipeline (0-based, by the stage order).
+fn stage_index(ctx: &Ctx, stage: Uuid) -> Option<usize> {
+    let st = ctx.stages.get(&stage)?;
+    let p = ctx
+        .pipelines
+        .iter()
+        .find(|p| p.pipeline.id == st.pipeline_id)?;
+    p.stages.iter().position(|s| s.id.0 == stage)
+}
+
+/// The values of one period.
+#[allow(clippy::too_many_arguments)]
+fn values(
+    ctx: &Ctx,
+    f: &Facts,
+    stages: &[StageFact],
+    all_won: &[LeadFact],
+    period: Period,
+    users: Option<&HashSet<Uuid>>,
+    quota: Option<i64>,
+    attainment: Option<Decimal>,
+) -> Values {
+    let (t0, t1) = ctx.instants(period);
+    let inr = |t: DateTime<Utc>| t0 <= t && t < t1;
+    let mine = |u: Option<Uuid>| users.is_none_or(|s| u.is_some_and(|u| s.contains(&u)));
+    let end_day = period.to.pred_opt().unwrap_or(period.to).min(ctx.today);
+    let leads: Vec<&LeadFact> = f.leads.iter().filter(|l| mine(l.owner_id)).collect();
+    let status = |l: &LeadFact, s: LeadStatus| l.status == s.as_str();
+    let closed_in = |s: LeadStatus| {
+        leads
+            .iter()
+            .filter(move |l| status(l, s) && l.closed_at.is_some_and(inr))
+            .copied()
+    };
+    let created: Vec<&LeadFact> = leads
+        .iter()
+        .filter(|l| inr(l.created_at))
+        .copied()
+        .collect();
+    let won: Vec<&LeadFact> = closed_in(LeadStatus::Won).collect();
+    let lost = closed_in(LeadStatus::Lost).count() as i64;
+    let cancelled = closed_in(LeadStatus::Cancelled).count() as i64;
+    let revenue: i64 = won.iter().filter_map(|l| ctx.revenue(l)).sum();
+    let n_won = won.len() as i64;
+    // Open at the end of the period: created before its end, not closed by then.
+    let open_at_end: Vec<&LeadFact> = leads
+        .iter()
+        .filter(|l| l.created_at < t1 && l.closed_at.is_none_or(|c| c >= t1))
+        .copied()
+        .collect();
+    let lead_paths = paths(ctx, stages);
+    let stage_at_end = |l: &LeadFact| -> Uuid {
+        lead_paths
+            .get(&l.id)
+            .and_then(|v| v.iter().rev().find(|(_, s)| s.at < t1))
+            .map(|(_, s)| s.to_stage_id)
+            .unwrap_or(l.stage_id)
+    };
+    let mut pipeline_value = 0i64;
+    let mut weighted = Decimal::ZERO;
+    for l in &open_at_end {
+        if let Some(a) = ctx.amount_base(l, end_day) {
+            pipeline_value += a;
+            let p = l
+                .probability
+                .map(i64::from)
+                .or_else(|| {
+                    ctx.stages
+                        .get(&stage_at_end(l))
+                        .map(|s| s.win_probability as i64)
+                })
+                .unwrap_or(0);
+            weighted += Decimal::from(a) * Decimal::from(p) / Decimal::ONE_HUNDRED;
+        }
+    }
+    let weighted_minor = weighted.round().try_into().unwrap_or(0i64);
+    let cycles: Vec<Decimal> = won
+        .iter()
+        .filter_map(|l| Some(days_between(l.created_at, l.closed_at?)))
+        .collect();
+    let mean_cycle = if cycles.is_empty() {
+        None
+    } else {
+        Some((cycles.iter().copied().sum::<Decimal>() / Decimal::from(cycles.len())).round_dp(2))
+    };
+    let win_rate = ratio(n_won, n_won + lost);
+    let scale = Decimal::from(10i64.pow(ctx.base.exponent()));
+    let avg_deal = ratio(revenue, n_won).map(|d| (d / scale).round_dp(ctx.base.exponent()));
+    // Cohort of the leads created in the period.
+    let won_by_now = created
+        .iter()
+        .filter(|l| status(l, LeadStatus::Won))
+        .count() as i64;
+    let reached = |l: &LeadFact, pos: usize| {
+        status(l, LeadStatus::Won)
+            || stage_index(ctx, l.stage_id).is_some_and(|i| i >= pos)
+            || lead_paths.get(&l.id).is_some_and(|v| {
+                v.iter()
+                    .any(|(_, s)| stage_index(ctx, s.to_stage_id).is_some_and(|i| i >= pos))
+            })
+    };
+    let opportunities = created.iter().filter(|l| reached(l, 1)).count() as i64;
+    // Proposal → close: leads that reached the proposal stage (4th) in the
+    // period, or had a proposal activity in it; the share of them won by now.
+    let proposal_activity: HashSet<Uuid> = f
+        .activities
+        .iter()
+        .filter(|a| inr(a.happened_at) && ctx.kind_of(a) == Some(ActivityKind::Proposal))
+        .filter_map(|a| a.lead_id)
+        .collect();
+    let proposal_leads: Vec<&LeadFact> = leads
+        .iter()
+        .filter(|l| {
+            proposal_activity.contains(&l.id)
+                || lead_paths.get(&l.id).is_some_and(|v| {
+                    v.iter().any(|(_, s)| {
+                        inr(s.at) && stage_index(ctx, s.to_stage_id).is_some_and(|i| i >= 3)
+                    })
+                })
+        })
+        .copied()
+        .collect();
+    let proposal_won = proposal_leads
+        .iter()
+        .filter(|l| status(l, LeadStatus::Won))
+        .count() as i64;
+    let mql: Vec<&LeadFact> = leads
+        .iter()
+        .filter(|l| l.mql_at.is_some_and(inr))
+        .copied()
+        .collect();
+    let sql = mql.iter().filter(|l| l.sql_at.is_some()).count() as i64;
+    let inflow_amount: i64 = created
+        .iter()
+        .filter_map(|l| ctx.amount_base(l, ctx.day(l.created_at)))
+        .sum();
+    let outflow: Vec<&LeadFact> = leads
+        .iter()
+        .filter(|l| !status(l, LeadStatus::Open) && l.closed_at.is_some_and(inr))
+        .copied()
+        .collect();
+    let outflow_amount: i64 = outflow
+        .iter()
+        .filter_map(|l| ctx.amount_base(l, ctx.day(l.closed_at?)))
+        .sum();
+    // Coverage: open pipeline expected to close in the period over what is
+    // still missing to the quota.
+    let expected_in_period: i64 = leads
+        .iter()
+        .filter(|l| {
+            status(l, LeadStatus::Open) && l.expected_close_date.is_some_and(|d| period.contains(d))
+        })
+        .filter_map(|l| ctx.amount_base(l, end_day))
+        .sum();
+    let coverage =
+        quota.and_then(|q| ratio(expected_in_period, q - revenue).filter(|_| q > revenue));
+    // People in scope.
+    let people: Vec<&crate::analytics::Person> = ctx
+        .people
+        .iter()
+        .filter(|p| users.is_none_or(|s| s.contains(&p.id.0)))
+        .collect();
+    let employed = |p: &crate::analytics::Person, d: NaiveDate| {
+        p.hire_date.is_none_or(|h| h <= d) && p.leave_date.is_none_or(|l| l > d)
+    };
+    let reps: Vec<&&crate::analytics::Person> = people
+        .iter()
+        .filter(|p| p.role == Role::Rep && p.active)
+        .collect();
+    let acts: Vec<&facts::ActivityFact> = f
+        .activities
+        .iter()
+        .filter(|a| inr(a.happened_at) && mine(Some(a.user_id)))
+        .collect();
+    let n_acts = acts.len() as i64;
+    let rep_days = reps.len() as i64 * period.working_days();
+    let (selling, all_minutes) = acts.iter().fold((0i64, 0i64), |(s, a), x| {
+        let m = x.duration_minutes.unwrap_or(0) as i64;
+        let sells = ctx
+            .types
+            .get(&x.type_id)
+            .is_some_and(|t| t.counts_as_selling);
+        (s + if sells { m } else { 0 }, a + m)
+    });
+    let leavers = people
+        .iter()
+        .filter(|p| p.leave_date.is_some_and(|d| period.contains(d)))
+        .count() as i64;
+    let head_start = people.iter().filter(|p| employed(p, period.from)).count() as i64;
+    let head_end = people.iter().filter(|p| employed(p, end_day)).count() as i64;
+    let accounts: HashSet<Uuid> = won.iter().filter_map(|l| l.company_id).collect();
+    // Ramp time: reps whose first won lead ever closed in the period.
+    let mut first_win: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for l in all_won {
+        if let (Some(o), Some(c)) = (l.owner_id, l.closed_at) {
+            let e = first_win.entry(o).or_insert(c);
+            if c < *e {
+                *e = c;
+            }
+        }
+    }
+    let ramps: Vec<Decimal> = people
+        .iter()
+        .filter_map(|p| {
+            let w = *first_win.get(&p.id.0)?;
+            let h = p.hire_date?;
+            inr(w).then(|| Decimal::from((ctx.day(w) - h).num_days()))
+        })
+        .collect();
+    let ramp = if ramps.is_empty() {
+        None
+    } else {
+        Some((ramps.iter().copied().sum::<Decimal>() / Decimal::from(ramps.len())).round_dp(1))
+    };
+    let velocity = match (win_rate, avg_deal, mean_cycle) {
+        (Some(w), Some(d), Some(c)) if !c.is_zero() => {
+            Some((Decimal::from(open_at_end.len()) * w * d / c).round_dp(2))
+        }
+        _ => None,
+    };
+    let weeks = Decimal::from(period.days()) / Decimal::from(7);
+
+    let mut v = Values::new();
+    let mut put = |k: &str, u: Unit, x: Option<Decimal>| {
+        v.insert(k.to_string(), (u, x));
+    };
+    let c = |n: i64| Some(Decimal::from(n));
+    put("leads_created", Unit::Count, c(created.len() as i64));
+    put("won", Unit::Count, c(n_won));
+    put("lost", Unit::Count, c(lost));
+    put("cancelled", Unit::Count, c(cancelled));
+    put("revenue", Unit::Money, Some(money(ctx, revenue)));
+    put("win_rate", Unit::Share, win_rate);
+    put(
+        "close_rate",
+        Unit::Share,
+        ratio(won_by_now, created.len() as i64),
+    );
+    put(
+        "lead_to_sale",
+        Unit::Share,
+        ratio(won_by_now, created.len() as i64),
+    );
+    put(
+        "lead_to_opportunity",
+        Unit::Share,
+        ratio(opportunities, created.len() as i64),
+    );
+    put(
+        "proposal_to_close",
+        Unit::Share,
+        ratio(proposal_won, proposal_leads.len() as i64),
+    );
+    put(
+        "mql_to_sql_drop_off",
+        Unit::Share,
+        ratio(sql, mql.len() as i64).map(|r| Decimal::ONE - r),
+    );
+    put("average_deal_size", Unit::Money, avg_deal);
+    put("sales_cycle_mean", Unit::Days, mean_cycle);
+    put("sales_cycle_median", Unit::Days, median(cycles));
+    put(
+        "pipeline_value",
+        Unit::Money,
+        Some(money(ctx, pipeline_value)),
+    );
+    put(
+        "weighted_pipeline_value",
+        Unit::Money,
+        Some(money(ctx, weighted_minor)),
+    );
+    put(
+        "pipeline_inflow_count",
+        Unit::Count,
+        c(created.len() as i64),
+    );
+    put(
+        "pipeline_inflow_amount",
+        Unit::Money,
+        Some(money(ctx, inflow_amount)),
+    );
+    put(
+        "pipeline_outflow_count",
+        Unit::Count,
+        c(outflow.len() as i64),
+    );
+    put(
+        "pipeline_outflow_amount",
+        Unit::Money,
+        Some(money(ctx, outflow_amount)),
+    );
+    put(
+        "pipeline_coverage",
+        Unit::Number,
+        coverage.map(|x| x.round_dp(2)),
+    );
+    put("quota_attainment_rate", Unit::Share, attainment);
+    put(
+        "activities_per_rep_per_day",
+        Unit::Number,
+        ratio(n_acts, rep_days).map(|x| x.round_dp(2)),
+    );
+    put(
+        "selling_time_share",
+        Unit::Share,
+        ratio(selling, all_minutes),
+    );
+    let marketing = created
+        .iter()
+        .filter(|l| l.source.as_deref() == Some("marketing"))
+        .count() as i64;
+    let sales_sourced = created
+        .iter()
+        .filter(|l| l.source.as_deref() == Some("sales"))
+        .count() as i64;
+    put(
+        "marketing_sourced_share",
+        Unit::Share,
+        ratio(marketing, created.len() as i64),
+    );
+    put(
+        "sales_sourced_share",
+        Unit::Share,
+        ratio(sales_sourced, created.len() as i64),
+    );
+    put("sales_velocity", Unit::Money, velocity);
+    put(
+        "revenue_per_account",
+        Unit::Money,
+        ratio(revenue, accounts.len() as i64).map(|r| (r / scale).round_dp(ctx.base.exponent())),
+    );
+    put(
+        "open_leads_per_rep",
+        Unit::Number,
+        ratio(open_at_end.len() as i64, reps.len() as i64).map(|x| x.round_dp(2)),
+    );
+    put(
+        "activities_per_rep_per_week",
+        Unit::Number,
+        ratio(n_acts, reps.len() as i64)
+            .and_then(|x| ratio(x, weeks))
+            .map(|x| x.round_dp(2)),
+    );
+    put(
+        "team_turnover",
+        Unit::Share,
+        ratio(
+            Decimal::from(leavers),
+            Decimal::from(head_start + head_end) / Decimal::TWO,
+        ),
+    );
+    put("ramp_time_days", Unit::Days, ramp);
+    v
+}
+
+impl App {
+    /// Every KPI of METRICS.md for `period` and `scope`, with the previous
+    /// period of equal length.
+    pub async fn kpis(&self, actor: &Actor, scope: Scope, period: Period) -> Result<KpiReport> {
+        let ctx = self.analytics_ctx(actor).await?;
+        self.check_scope(actor, &ctx, scope)?;
+        let previous = period.previous();
+        let users: Option<HashSet<Uuid>> = ctx
+            .users(scope)
+            .map(|v| v.into_iter().map(|u| u.0).collect());
+        let (p0, _) = ctx.instants(previous);
+        let (_, t1) = ctx.instants(period);
+        let org = actor.org_id;
+        let mut c = self.conn();
+        let mut f = Facts {
+            leads: facts::lead_facts(
+                &mut c,
+                org,
+                &facts::LeadScope {
+                    since: Some(p0),
+                    ..Default::default()
+                },
+            )
+            .await?,
+            activities: facts::activity_facts(
+                &mut c,
+                org,
+                &facts::ActivityScope {
+                    from: Some(p0),
+                    to: Some(t1),
+                    users: users
+                        .as_ref()
+                        .map(|s| s.iter().map(|u| UserId(*u)).collect()),
+                    pipeline: None,
+                },
+            )
+            .await?,
+            ..Default::default()
+        };
+        f.lead_pipeline = f.leads.iter().map(|l| (l.id, l.pipeline_id)).collect();
+        let stages = facts::stage_facts(
+            &mut c,
+            org,
+            &facts::LeadScope {
+                since: Some(p0),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let all_won: Vec<LeadFact> = facts::lead_facts(&mut c, org, &facts::LeadScope::default())
+            .await?
+            .into_iter()
+            .filter(|l| l.status == LeadStatus::Won.as_str())
+            .collect();
+        let all_goals = goals::list(
+            &mut c,
+            org,
+            &goals::Filter {
+                metric: Some(GoalMetric::RevenueWon),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let mut out: Vec<Values> = vec![];
+        for p in [period, previous] {
+            let (quota, attainment) = self.quota_for(&ctx, &f, &all_goals, p, users.as_ref());
+            out.push(values(
+                &ctx,
+                &f,
+                &stages,
+                &all_won,
+                p,
+                users.as_ref(),
+                quota,
+                attainment,
+            ));
+        }
+        let mut kpis: Vec<Kpi> = out[0]
+            .iter()
+            .map(|(k, (unit, v))| Kpi {
+                key: k.clone(),
+                unit: *unit,
+                value: *v,
+                previous: out[1].get(k).and_then(|x| x.1),
+                reason: v.is_none().then(|| match k.as_str() {
+                    "pipeline_coverage" => {
+                        "n/a (no revenue goal for the period, or it is reached)".to_string()
+                    }
+                    "quota_attainment_rate" => {
+                        "n/a (no rep has a revenue goal for the period)".to_string()
+                    }
+                    _ => "n/a".to_string(),
+                }),
+            })
+            .collect();
+        let growth = match (out[0].get("revenue"), out[1].get("revenue")) {
+            (Some((_, Some(a))), Some((_, Some(b)))) => ratio(*a - *b, *b),
+            _ => None,
+        };
+        kpis.push(Kpi {
+            key: "sales_growth".into(),
+            unit: Unit::Share,
+            value: growth,
+            previous: None,
+            reason: growth
+                .is_none()
+                .then(|| "n/a (no revenue in the previous period)".into()),
+        });
+        for (k, unit, why) in NOT_YET {
+            kpis.push(Kpi {
+                key: k.into(),
+                unit,
+                value: None,
+                previous: None,
+                reason: Some(why.into()),
+            });
+        }
+        kpis.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(KpiReport {
+            period,
+            previous,
+            kpis,
+        })
+    }
+
+    /// The revenue quota of the scope for a period (the revenue goals whose
+    /// period is exactly this one, summed over the scope's users and teams)
+    /// and the share of reps with such a goal who reached it.
+    fn quota_for(
+        &self,
+        ctx: &Ctx,
+        f: &Facts,
+        all: &[goals::Goal],
+        p: Period,
+        users: Option<&HashSet<Uuid>>,
+    ) -> (Option<i64>, Option<Decimal>) {
+        let (t0, t1) = ctx.instants(p);
+        let applies = |g: &goals::Goal| {
+            let kind: PeriodKind = g.period.parse().unwrap_or(PeriodKind::Month);
+            kind.containing(p.from) == p
+                && g.valid_from < p.to
+                && g.valid_until.is_none_or(|u| u >= p.from)
+        };
+        let in_scope = |u: Uuid| users.is_none_or(|s| s.contains(&u));
+        let revenue_of = |u: Uuid| -> i64 {
+            f.leads
+                .iter()
+                .filter(|l| {
+                    l.owner_id == Some(u)
+                        && l.status == LeadStatus::Won.as_str()
+                        && l.closed_at.is_some_and(|c| t0 <= c && c < t1)
+                })
+                .filter_map(|l| ctx.revenue(l))
+                .sum()
+        };
+        let mut quota = None::<i64>;
+        let mut per_rep: HashMap<Uuid, i64> = HashMap::new();
+        for g in all.iter().filter(|g| applies(g)) {
+            match (g.assignee, g.user_id, g.team_id) {
+                (GoalAssignee::User, Some(u), _) if in_scope(u) => {
+                    *quota.get_or_insert(0) += g.target;
+                    *per_rep.entry(u).or_default() += g.target;
+                }
+                (GoalAssignee::EachMember, _, Some(t)) => {
+                    for m in ctx.direct_members(salesops_domain::TeamId(t)) {
+                        if in_scope(m.0) {
+                            *quota.get_or_insert(0) += g.target;
+                            *per_rep.entry(m.0).or_default() += g.target;
+                        }
+                    }
+                }
+                (GoalAssignee::Team, _, Some(t)) => {
+                    let members = ctx.members_of(salesops_domain::TeamId(t));
+                    if users.is_none_or(|s| members.iter().all(|m| s.contains(&m.0))) {
+                        *quota.get_or_insert(0) += g.target;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let reached = per_rep
+            .iter()
+            .filter(|(u, target)| revenue_of(**u) >= **target)
+            .count() as i64;
+        (quota, ratio(reached, per_rep.len() as i64))
+    }
+}

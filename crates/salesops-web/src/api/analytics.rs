@@ -1,0 +1,258 @@
+//! KPIs and the weighted open pipeline.
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Auth, Query};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::NaiveDate;
+use salesops_app::analytics::{Scope, resolve_period};
+use salesops_app::forecast::{Cell, Forecast, Line};
+use salesops_app::kpis::Kpi;
+use salesops_domain::{Currency, Invalid, Money, PipelineId, TeamId, UserId};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ScopeQuery {
+    pub preset: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub team: Option<String>,
+    pub user: Option<String>,
+    pub pipeline: Option<String>,
+}
+
+/// The scope of `?team=` or `?user=` (not both); the actor's default without either.
+pub fn scope_of(
+    s: &AppState,
+    auth: &Auth,
+    team: Option<&str>,
+    user: Option<&str>,
+) -> ApiResult<Scope> {
+    let mut errs = Invalid::default();
+    let team = team
+        .filter(|x| !x.is_empty())
+        .and_then(|x| errs.check("team", x.parse::<TeamId>().map_err(|_| "must be a team id")));
+    let user = user
+        .filter(|x| !x.is_empty())
+        .and_then(|x| errs.check("user", x.parse::<UserId>().map_err(|_| "must be a user id")));
+    if team.is_some() && user.is_some() {
+        errs.push("user", "give a team or a user, not both");
+    }
+    errs.into_result()?;
+    Ok(match (team, user) {
+        (Some(t), _) => Scope::Team(t),
+        (_, Some(u)) => Scope::User(u),
+        _ => s.app.default_scope(&auth.actor),
+    })
+}
+
+pub async fn today(s: &AppState, auth: &Auth) -> ApiResult<NaiveDate> {
+    let org = s.app.org(auth.actor.org_id).await?;
+    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+    Ok(chrono::Utc::now().with_timezone(&tz).date_naive())
+}
+
+async fn base(s: &AppState, auth: &Auth) -> ApiResult<Currency> {
+    let org = s.app.org(auth.actor.org_id).await?;
+    Currency::parse(&org.base_currency)
+        .map_err(|e| ApiError::App(salesops_app::AppError::Internal(e.0)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KpiOut {
+    pub key: String,
+    /// count, money (in `currency`), share (0.25 = 25 %), days or number.
+    pub unit: String,
+    /// Decimal string; null when it cannot be computed (see `reason`).
+    pub value: Option<String>,
+    /// The value over the previous period of equal length.
+    pub previous: Option<String>,
+    /// value − previous.
+    pub change: Option<String>,
+    /// Why the value is null: "n/a" for a zero denominator, or the input
+    /// that does not exist yet.
+    pub reason: Option<String>,
+}
+
+impl From<Kpi> for KpiOut {
+    fn from(k: Kpi) -> Self {
+        // Shares to four decimals (0.6667 is 66.67 %); the rest as computed.
+        let share = k.unit == salesops_app::kpis::Unit::Share;
+        let fmt = |d: rust_decimal::Decimal| {
+            if share { d.round_dp(4) } else { d }
+                .normalize()
+                .to_string()
+        };
+        KpiOut {
+            change: k.change().map(fmt),
+            key: k.key,
+            unit: k.unit.as_str().into(),
+            value: k.value.map(fmt),
+            previous: k.previous.map(fmt),
+            reason: k.reason,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KpisOut {
+    pub from: NaiveDate,
+    /// Exclusive.
+    pub to: NaiveDate,
+    pub previous_from: NaiveDate,
+    pub previous_to: NaiveDate,
+    /// org, team or user.
+    pub scope: String,
+    pub scope_id: Option<Uuid>,
+    /// The base currency of money values.
+    pub currency: String,
+    pub kpis: Vec<KpiOut>,
+}
+
+pub fn scope_parts(scope: Scope) -> (String, Option<Uuid>) {
+    match scope {
+        Scope::Org => ("org".into(), None),
+        Scope::Team(t) => ("team".into(), Some(t.0)),
+        Scope::User(u) => ("user".into(), Some(u.0)),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "reports",
+    params(("preset" = Option<String>, Query, description = "this_month, last_quarter, last_90_days, ... (default: this month)"),
+           ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query, description = "Exclusive"),
+           ("team" = Option<Uuid>, Query), ("user" = Option<Uuid>, Query)),
+    responses((status = 200, body = KpisOut), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn kpis(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ScopeQuery>,
+) -> ApiResult<Json<KpisOut>> {
+    let scope = scope_of(&s, &auth, q.team.as_deref(), q.user.as_deref())?;
+    let today = today(&s, &auth).await?;
+    let period = resolve_period(
+        q.preset.as_deref(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+        today,
+    )?;
+    let base = base(&s, &auth).await?;
+    let r = s.app.kpis(&auth.actor, scope, period).await?;
+    let (scope, scope_id) = scope_parts(scope);
+    Ok(Json(KpisOut {
+        from: r.period.from,
+        to: r.period.to,
+        previous_from: r.previous.from,
+        previous_to: r.previous.to,
+        scope,
+        scope_id,
+        currency: base.code().into(),
+        kpis: r.kpis.into_iter().map(KpiOut::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CellOut {
+    pub count: i64,
+    pub amount: String,
+    pub weighted: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MonthOut {
+    /// YYYY-MM of the expected close date, or "none".
+    pub month: String,
+    pub count: i64,
+    pub amount: String,
+    pub weighted: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ForecastLineOut {
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub months: Vec<MonthOut>,
+    pub total: CellOut,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ForecastOut {
+    pub currency: String,
+    pub scope: String,
+    pub scope_id: Option<Uuid>,
+    pub months: Vec<String>,
+    pub total: ForecastLineOut,
+    pub by_pipeline: Vec<ForecastLineOut>,
+    pub by_team: Vec<ForecastLineOut>,
+    pub by_user: Vec<ForecastLineOut>,
+    /// Open leads left out for want of an amount or an exchange rate.
+    pub without_amount: i64,
+}
+
+fn cell(c: &Cell, base: Currency) -> CellOut {
+    CellOut {
+        count: c.count,
+        amount: Money::new(c.amount, base).amount_string(),
+        weighted: Money::new(c.weighted, base).amount_string(),
+    }
+}
+
+fn line(l: &Line, base: Currency) -> ForecastLineOut {
+    ForecastLineOut {
+        id: l.id,
+        name: l.name.clone(),
+        months: l
+            .months
+            .iter()
+            .map(|(m, c)| MonthOut {
+                month: m.clone(),
+                count: c.count,
+                amount: Money::new(c.amount, base).amount_string(),
+                weighted: Money::new(c.weighted, base).amount_string(),
+            })
+            .collect(),
+        total: cell(&l.total, base),
+    }
+}
+
+pub fn forecast_out(f: &Forecast, base: Currency, scope: Scope) -> ForecastOut {
+    let (scope, scope_id) = scope_parts(scope);
+    ForecastOut {
+        currency: base.code().into(),
+        scope,
+        scope_id,
+        months: f.months.clone(),
+        total: line(&f.total, base),
+        by_pipeline: f.by_pipeline.iter().map(|l| line(l, base)).collect(),
+        by_team: f.by_team.iter().map(|l| line(l, base)).collect(),
+        by_user: f.by_user.iter().map(|l| line(l, base)).collect(),
+        without_amount: f.without_amount,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/forecast", tag = "reports",
+    params(("team" = Option<Uuid>, Query), ("user" = Option<Uuid>, Query), ("pipeline" = Option<Uuid>, Query)),
+    responses((status = 200, body = ForecastOut), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn forecast(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ScopeQuery>,
+) -> ApiResult<Json<ForecastOut>> {
+    let scope = scope_of(&s, &auth, q.team.as_deref(), q.user.as_deref())?;
+    let mut errs = Invalid::default();
+    let pipeline = q
+        .pipeline
+        .as_deref()
+        .filter(|x| !x.is_empty())
+        .and_then(|x| {
+            errs.check(
+                "pipeline",
+                x.parse::<PipelineId>().map_err(|_| "must be a pipeline id"),
+            )
+        });
+    errs.into_result()?;
+    let base = base(&s, &auth).await?;
+    let (f, _) = s.app.forecast(&auth.actor, scope, pipeline).await?;
+    Ok(Json(forecast_out(&f, base, scope)))
+}

@@ -1,0 +1,483 @@
+//! KPIs and the weighted pipeline on a small fixture whose values are
+//! computed by hand in the comments, on both databases.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chrono::{DateTime, NaiveDate, Utc};
+use common::{Cred, Req, TestApp};
+use salesops_domain::{ActivityId, ForecastCategory, HistoryId, LeadId, LeadStatus, UserId};
+use salesops_store::activities::Activity;
+use salesops_store::leads::{HistoryEntry, Lead};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn at(s: &str) -> DateTime<Utc> {
+    format!("{s}T12:00:00Z").parse().unwrap()
+}
+
+struct Fixture {
+    rep_a: UserId,
+    rep_b: UserId,
+    admin: Cred,
+}
+
+/// March 2026 (and February before it), by hand:
+///
+/// | lead | owner | created | status, closed | amount | history |
+/// |---|---|---|---|---|---|
+/// | L1 | A | 02-10 | won 03-10 | 30,000 | s0 02-10, s1 02-20, s3 03-01 |
+/// | L2 | A | 03-05 | won 03-25 | 20,000 (marketing) | s0 03-05, s1 03-06 |
+/// | L3 | A | 03-02 | lost 03-20 | 10,000 (marketing) | s0 03-02 |
+/// | L4 | B | 03-03 | open in s1, close 03-28 | 40,000 (sales) | s0 03-03, s1 03-04 |
+/// | L5 | B | 03-15 | open in s0 at 50 %, close 05-10 | 8,000 | s0 03-15 |
+/// | L6 | B | 02-01 | lost 02-15 | 5,000 | s0 02-01 |
+/// | L7 | A | 02-05 | won 02-20 | 12,000 | s0 02-05 |
+///
+/// Activities in March: A calls on L2 (30 min), proposes on L3 (60 min),
+/// e-mails on L1 (no duration), receives an e-mail on L1 (20 min); B calls
+/// on L4 (10 min). A has a monthly revenue goal of 60,000.
+async fn fixture(t: &TestApp) -> Fixture {
+    let rep_a = t.user("a@test.example", "rep").await;
+    let rep_b = t.user("b@test.example", "rep").await;
+    let admin = t.token(t.admin).await;
+    let pipelines = t
+        .send(Req::new(Method::GET, "/api/v1/pipelines").cred(&admin))
+        .await
+        .json();
+    let p = pipelines["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["is_default"] == json!(true))
+        .unwrap()
+        .clone();
+    let stage = |i: usize| -> Uuid { p["stages"][i]["id"].as_str().unwrap().parse().unwrap() };
+    assert_eq!(p["stages"][1]["win_probability"], json!(25));
+    let pipeline: Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    let types = t
+        .send(Req::new(Method::GET, "/api/v1/activity-types").cred(&admin))
+        .await
+        .json();
+    let ty = |kind: &str| -> Uuid {
+        types["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == json!(kind))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let r = t
+        .send(
+            Req::new(Method::POST, "/api/v1/companies")
+                .cred(&admin)
+                .json(json!({"name": "Weber GmbH"})),
+        )
+        .await;
+    let company: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+
+    struct L {
+        owner: UserId,
+        created: &'static str,
+        status: LeadStatus,
+        closed: Option<&'static str>,
+        amount: i64,
+        source: Option<&'static str>,
+        stage: usize,
+        probability: Option<i32>,
+        close: Option<&'static str>,
+        history: &'static [(usize, &'static str)],
+    }
+    let (a, b) = (rep_a, rep_b);
+    use LeadStatus::*;
+    let fixture = [
+        L {
+            owner: a,
+            created: "2026-02-10",
+            status: Won,
+            closed: Some("2026-03-10"),
+            amount: 30_000,
+            source: None,
+            stage: 3,
+            probability: None,
+            close: None,
+            history: &[(0, "2026-02-10"), (1, "2026-02-20"), (3, "2026-03-01")],
+        },
+        L {
+            owner: a,
+            created: "2026-03-05",
+            status: Won,
+            closed: Some("2026-03-25"),
+            amount: 20_000,
+            source: Some("marketing"),
+            stage: 1,
+            probability: None,
+            close: None,
+            history: &[(0, "2026-03-05"), (1, "2026-03-06")],
+        },
+        L {
+            owner: a,
+            created: "2026-03-02",
+            status: Lost,
+            closed: Some("2026-03-20"),
+            amount: 10_000,
+            source: Some("marketing"),
+            stage: 0,
+            probability: None,
+            close: None,
+            history: &[(0, "2026-03-02")],
+        },
+        L {
+            owner: b,
+            created: "2026-03-03",
+            status: Open,
+            closed: None,
+            amount: 40_000,
+            source: Some("sales"),
+            stage: 1,
+            probability: None,
+            close: Some("2026-03-28"),
+            history: &[(0, "2026-03-03"), (1, "2026-03-04")],
+        },
+        L {
+            owner: b,
+            created: "2026-03-15",
+            status: Open,
+            closed: None,
+            amount: 8_000,
+            source: None,
+            stage: 0,
+            probability: Some(50),
+            close: Some("2026-05-10"),
+            history: &[(0, "2026-03-15")],
+        },
+        L {
+            owner: b,
+            created: "2026-02-01",
+            status: Lost,
+            closed: Some("2026-02-15"),
+            amount: 5_000,
+            source: None,
+            stage: 0,
+            probability: None,
+            close: None,
+            history: &[(0, "2026-02-01")],
+        },
+        L {
+            owner: a,
+            created: "2026-02-05",
+            status: Won,
+            closed: Some("2026-02-20"),
+            amount: 12_000,
+            source: None,
+            stage: 0,
+            probability: None,
+            close: None,
+            history: &[(0, "2026-02-05")],
+        },
+    ];
+    let mut c = t.app.db.clone();
+    let mut ids = vec![];
+    for (i, l) in fixture.iter().enumerate() {
+        let id = LeadId::new();
+        ids.push(id.0);
+        let created = at(l.created);
+        let closed = l.closed.map(at);
+        salesops_store::leads::insert(
+            &mut c,
+            &Lead {
+                org_id: t.org,
+                id,
+                title: format!("L{}", i + 1),
+                pipeline_id: salesops_domain::PipelineId(pipeline),
+                stage_id: salesops_domain::StageId(stage(l.stage)),
+                status: l.status,
+                amount_minor: Some(l.amount * 100),
+                currency: Some("EUR".into()),
+                probability: l.probability,
+                expected_close_date: l.close.map(|d| d.parse::<NaiveDate>().unwrap()),
+                owner_id: Some(l.owner.0),
+                company_id: Some(company),
+                contact_id: None,
+                source: l.source.map(str::to_string),
+                campaign: None,
+                forecast_category: if l.status == Won {
+                    ForecastCategory::Closed
+                } else {
+                    ForecastCategory::Pipeline
+                },
+                next_step_date: None,
+                mql_at: None,
+                sql_at: None,
+                closed_at: closed,
+                lost_reason: None,
+                competitor: None,
+                stage_entered_at: at(l.history.last().unwrap().1),
+                external_id: None,
+                created_at: created,
+                updated_at: closed.unwrap_or(created),
+                version: 1,
+            },
+        )
+        .await
+        .unwrap();
+        let mut prev = None;
+        for (s, d) in l.history {
+            salesops_store::leads::insert_history(
+                &mut c,
+                &HistoryEntry {
+                    org_id: t.org,
+                    id: HistoryId::new(),
+                    lead_id: id,
+                    from_stage_id: prev,
+                    to_stage_id: stage(*s),
+                    from_status: prev.map(|_| "open".into()),
+                    to_status: "open".into(),
+                    at: at(d),
+                    by_user_id: Some(l.owner.0),
+                },
+            )
+            .await
+            .unwrap();
+            prev = Some(stage(*s));
+        }
+        if let Some(cl) = l.closed {
+            salesops_store::leads::insert_history(
+                &mut c,
+                &HistoryEntry {
+                    org_id: t.org,
+                    id: HistoryId::new(),
+                    lead_id: id,
+                    from_stage_id: prev,
+                    to_stage_id: stage(l.stage),
+                    from_status: Some("open".into()),
+                    to_status: l.status.as_str().into(),
+                    at: at(cl),
+                    by_user_id: Some(l.owner.0),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+    for (user, kind, lead, day, minutes) in [
+        (a, "call", 1, "2026-03-06", Some(30)),
+        (a, "proposal", 2, "2026-03-12", Some(60)),
+        (a, "email", 0, "2026-03-03", None),
+        (a, "email_received", 0, "2026-03-04", Some(20)),
+        (b, "call", 3, "2026-03-05", Some(10)),
+    ] {
+        salesops_store::activities::insert(
+            &mut c,
+            &Activity {
+                org_id: t.org,
+                id: ActivityId::new(),
+                type_id: salesops_domain::ActivityTypeId(ty(kind)),
+                outcome_id: None,
+                user_id: user,
+                lead_id: Some(ids[lead]),
+                company_id: None,
+                contact_id: None,
+                prospect_id: None,
+                done: true,
+                happened_at: Some(at(day)),
+                due_at: None,
+                duration_minutes: minutes,
+                notes: None,
+                created_at: at(day),
+                updated_at: at(day),
+                version: 1,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let r = t
+        .send(
+            Req::new(Method::POST, "/api/v1/goals")
+                .cred(&admin)
+                .json(json!({
+            "assignee": "user", "user_id": a, "metric": "revenue_won", "period": "month",
+            "target": 60000, "valid_from": "2026-01-01"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    Fixture {
+        rep_a,
+        rep_b,
+        admin,
+    }
+}
+
+fn kpi<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == json!(key))
+        .unwrap_or_else(|| panic!("no {key}"))
+}
+
+#[tokio::test]
+async fn every_kpi_of_march_by_hand() {
+    for t in TestApp::all().await {
+        let f = fixture(&t).await;
+        let r = t
+            .send(
+                Req::new(Method::GET, "/api/v1/kpis?from=2026-03-01&to=2026-04-01").cred(&f.admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", t.backend, r.text());
+        let v = r.json();
+        assert_eq!(
+            (v["previous_from"].as_str(), v["previous_to"].as_str()),
+            (Some("2026-02-01"), Some("2026-03-01"))
+        );
+        assert_eq!(v["currency"], json!("EUR"));
+        let expect = [
+            ("leads_created", "4", Some("3")),
+            ("won", "2", Some("1")),
+            ("lost", "1", Some("1")),
+            ("cancelled", "0", Some("0")),
+            ("revenue", "50000", Some("12000")),
+            // 2 / (2 + 1); February 1 / (1 + 1).
+            ("win_rate", "0.6667", Some("0.5")),
+            // Created in March: L2 L3 L4 L5; won by now: L2.
+            ("close_rate", "0.25", None),
+            ("lead_to_sale", "0.25", None),
+            // ... of them L2 and L4 reached the second stage.
+            ("lead_to_opportunity", "0.5", None),
+            // L1 reached the fourth stage in March (won), L3 had a proposal (lost).
+            ("proposal_to_close", "0.5", None),
+            ("average_deal_size", "25000", Some("12000")),
+            // L1: 28 days, L2: 20 days.
+            ("sales_cycle_mean", "24", Some("15")),
+            ("sales_cycle_median", "24", Some("15")),
+            // Open at the end of March: L4 and L5.
+            ("pipeline_value", "48000", None),
+            // 40,000 × 25 % + 8,000 × 50 %.
+            ("weighted_pipeline_value", "14000", None),
+            ("pipeline_inflow_count", "4", Some("3")),
+            ("pipeline_inflow_amount", "78000", Some("47000")),
+            ("pipeline_outflow_count", "3", Some("2")),
+            ("pipeline_outflow_amount", "60000", Some("17000")),
+            // L4 expected in March: 40,000 / (60,000 − 50,000).
+            ("pipeline_coverage", "4", None),
+            // A has 50,000 of 60,000.
+            ("quota_attainment_rate", "0", Some("0")),
+            // 5 activities / (2 reps × 22 working days).
+            ("activities_per_rep_per_day", "0.11", None),
+            // 100 selling minutes of 120.
+            ("selling_time_share", "0.8333", None),
+            ("marketing_sourced_share", "0.5", None),
+            ("sales_sourced_share", "0.25", None),
+            // 2 open × 2/3 × 25,000 / 24 days.
+            ("sales_velocity", "1388.89", None),
+            ("revenue_per_account", "50000", Some("12000")),
+            ("open_leads_per_rep", "1", None),
+            // 5 / 2 reps / (31 / 7 weeks).
+            ("activities_per_rep_per_week", "0.56", None),
+            ("team_turnover", "0", Some("0")),
+            // (50,000 − 12,000) / 12,000.
+            ("sales_growth", "3.1667", None),
+        ];
+        for (key, value, previous) in expect {
+            let k = kpi(&v, key);
+            assert_eq!(k["value"], json!(value), "{}: {key}: {k}", t.backend);
+            if let Some(p) = previous {
+                assert_eq!(k["previous"], json!(p), "{key} previous: {k}");
+            }
+        }
+        // Zero denominators and inputs that do not exist yet are null with the reason.
+        assert_eq!(kpi(&v, "mql_to_sql_drop_off")["value"], Value::Null);
+        assert_eq!(kpi(&v, "mql_to_sql_drop_off")["reason"], json!("n/a"));
+        assert_eq!(kpi(&v, "ramp_time_days")["value"], Value::Null);
+        for (key, why) in [
+            ("cac", "cost entries"),
+            ("churn_rate", "contracts"),
+            ("nps", "NPS responses"),
+            ("forecast_accuracy", "forecast snapshots"),
+        ] {
+            let k = kpi(&v, key);
+            assert_eq!(k["value"], Value::Null);
+            assert!(k["reason"].as_str().unwrap().contains(why), "{k}");
+        }
+        assert_eq!(kpi(&v, "revenue")["change"], json!("38000"));
+
+        // Rep B's own figures, and what B may not see.
+        let tok = t.token(f.rep_b).await;
+        let r = t
+            .send(Req::new(Method::GET, "/api/v1/kpis?from=2026-03-01&to=2026-04-01").cred(&tok))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = r.json();
+        assert_eq!(v["scope"], json!("user"));
+        assert_eq!(kpi(&v, "leads_created")["value"], json!("2"));
+        assert_eq!(kpi(&v, "revenue")["value"], json!("0"));
+        assert_eq!(kpi(&v, "win_rate")["value"], Value::Null);
+        let r = t
+            .send(Req::new(Method::GET, format!("/api/v1/kpis?user={}", f.rep_a)).cred(&tok))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+        for (q, field) in [
+            ("from=2026-04-01&to=2026-03-01", "to"),
+            ("from=2006-01-01&to=2026-03-01", "to"),
+            ("preset=fortnight", "preset"),
+            ("from=2026-03-01", "to"),
+        ] {
+            let r = t
+                .send(Req::new(Method::GET, format!("/api/v1/kpis?{q}")).cred(&f.admin))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{q}: {}",
+                r.text()
+            );
+            assert_eq!(r.problem_fields(), vec![field.to_string()], "{q}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_weighted_pipeline_by_close_month_by_hand() {
+    for t in TestApp::all().await {
+        let f = fixture(&t).await;
+        let r = t
+            .send(Req::new(Method::GET, "/api/v1/forecast").cred(&f.admin))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", t.backend, r.text());
+        let v = r.json();
+        assert_eq!(v["months"], json!(["2026-03", "2026-05"]));
+        assert_eq!(
+            v["total"]["total"],
+            json!({"count": 2, "amount": "48000.00", "weighted": "14000.00"})
+        );
+        assert_eq!(
+            v["total"]["months"],
+            json!([
+                {"month": "2026-03", "count": 1, "amount": "40000.00", "weighted": "10000.00"},
+                {"month": "2026-05", "count": 1, "amount": "8000.00", "weighted": "4000.00"}
+            ])
+        );
+        let users = v["by_user"].as_array().unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0]["id"], json!(f.rep_b));
+        assert_eq!(v["by_pipeline"].as_array().unwrap().len(), 1);
+        // Rep A has no open lead.
+        let tok = t.token(f.rep_a).await;
+        let v = t
+            .send(Req::new(Method::GET, "/api/v1/forecast").cred(&tok))
+            .await
+            .json();
+        assert_eq!(v["total"]["total"]["count"], json!(0));
+        let r = t
+            .send(Req::new(Method::GET, "/api/v1/forecast?pipeline=nope").cred(&tok))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
