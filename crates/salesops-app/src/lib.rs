@@ -19,6 +19,7 @@ pub mod pipelines;
 pub mod planner;
 pub mod prospecting;
 pub mod rates;
+pub mod reports;
 pub mod scripts;
 pub mod teams;
 pub mod tokens;

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/planner", post(api::planner::plan))
         .route("/kpis", get(api::analytics::kpis))
         .route("/forecast", get(api::analytics::forecast))
+        .route("/reports/{kind}", get(api::reports::report))
         .route("/planner/apply", post(api::planner::apply))
         .route(
             "/goals/{id}",

@@ -4,14 +4,14 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages, activity types and outcomes, leads, activities, prospecting lists and prospects, sales scripts, goals and their progress, the backwards planner, KPIs and the weighted pipeline. Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
+    info(title = "salesops API", version = "1", description = "Sales operations: users, teams, sign-in, companies and contacts, pipelines and stages, activity types and outcomes, leads, activities, prospecting lists and prospects, sales scripts, goals and their progress, the backwards planner, KPIs, the weighted pipeline and the five reports (JSON or CSV). Errors are application/problem+json (RFC 9457); lists are cursor-paginated; PATCH needs If-Match; POST accepts Idempotency-Key."),
     paths(
         api::auth::login, api::auth::logout, api::auth::me,
         api::users::list, api::users::create, api::users::get, api::users::update, api::users::deactivate,
         api::teams::list, api::teams::create, api::teams::get, api::teams::update, api::teams::delete,
         api::goals::list, api::goals::create, api::goals::get, api::goals::update, api::goals::delete, api::goals::progress,
         api::planner::plan, api::planner::apply,
-        api::analytics::kpis, api::analytics::forecast,
+        api::analytics::kpis, api::analytics::forecast, api::reports::report,
         api::tokens::list, api::tokens::create, api::tokens::get, api::tokens::revoke,
         api::crm::list_companies, api::crm::create_company, api::crm::get_company, api::crm::update_company, api::crm::delete_company,
         api::crm::list_contacts, api::crm::create_contact, api::crm::get_contact, api::crm::update_contact, api::crm::delete_contact,

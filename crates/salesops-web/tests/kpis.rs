@@ -481,3 +481,273 @@ async fn the_weighted_pipeline_by_close_month_by_hand() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
+
+fn col(v: &Value, key: &str) -> usize {
+    v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["key"] == json!(key))
+        .unwrap_or_else(|| panic!("no column {key}"))
+}
+
+fn cells(v: &Value, row: &Value, keys: &[&str]) -> Vec<Value> {
+    keys.iter()
+        .map(|k| row["cells"][col(v, k)].clone())
+        .collect()
+}
+
+async fn report(t: &TestApp, cred: &Cred, q: &str) -> Value {
+    let r = t
+        .send(Req::new(Method::GET, format!("/api/v1/reports/{q}")).cred(cred))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}: {q}: {}", t.backend, r.text());
+    r.json()
+}
+
+#[tokio::test]
+async fn the_five_reports_of_march_by_hand() {
+    for t in TestApp::all().await {
+        let f = fixture(&t).await;
+        let march = "from=2026-03-01&to=2026-04-01";
+
+        // Team performance.
+        let v = report(&t, &f.admin, &format!("team?{march}")).await;
+        let keys = [
+            "leads_created",
+            "leads_won",
+            "revenue",
+            "leads_lost",
+            "leads_cancelled",
+            "conversion_rate",
+            "average_deal_size",
+            "cycle_days",
+        ];
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "the two reps with leads: {v}");
+        assert_eq!(rows[0]["user_id"], json!(f.rep_a));
+        assert_eq!(
+            cells(&v, &rows[0], &keys),
+            json!(["2", "2", "50000", "1", "0", "0.5", "25000", "24"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &rows[1], &keys),
+            json!(["2", "0", "0", "0", "0", "0", null, null])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &v["total"], &keys),
+            json!(["4", "2", "50000", "1", "0", "0.25", "25000", "24"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        // February: L1, L6, L7 created (L1 and L7 won by now); L7 won, L6 lost.
+        assert_eq!(
+            cells(&v, &v["previous_total"], &keys),
+            json!(["3", "1", "12000", "1", "0", "0.6667", "12000", "15"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        let csv = t
+            .send(
+                Req::new(
+                    Method::GET,
+                    format!("/api/v1/reports/team?{march}&format=csv"),
+                )
+                .cred(&f.admin),
+            )
+            .await;
+        assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+        let text = csv.text();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("a,2,2,50000,1,0,0.5,25000,24"),
+            "{text}"
+        );
+
+        // Company performance by month over the first quarter.
+        let v = report(
+            &t,
+            &f.admin,
+            "company?from=2026-01-01&to=2026-04-01&bucket=month",
+        )
+        .await;
+        let keys = [
+            "leads_created",
+            "leads_won",
+            "leads_lost",
+            "revenue",
+            "growth",
+        ];
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            cells(&v, &rows[0], &keys),
+            json!(["0", "0", "0", "0", null])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &rows[1], &keys),
+            json!(["3", "1", "1", "12000", null])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &rows[2], &keys),
+            json!(["4", "2", "1", "50000", "3.1667"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &v["total"], &keys),
+            json!(["7", "3", "2", "62000", null])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            (rows[2]["from"].as_str(), rows[2]["to"].as_str()),
+            (Some("2026-03-01"), Some("2026-04-01"))
+        );
+
+        // Pipeline performance: the leads that entered each stage in March.
+        let v = report(&t, &f.admin, &format!("pipeline?{march}")).await;
+        let keys = [
+            "entered",
+            "moved_on",
+            "still",
+            "lost_here",
+            "cancelled_here",
+            "moved_on_share",
+            "still_share",
+            "lost_share",
+            "days_in_stage",
+        ];
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 5);
+        assert_eq!(
+            cells(&v, &rows[0], &keys),
+            json!(["4", "2", "1", "1", "0", "0.5", "0.25", "0.25", "6.7"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &rows[1], &keys),
+            json!(["2", "1", "1", "0", "0", "0.5", "0.5", "0", "14"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &rows[2], &keys),
+            json!(["0", "0", "0", "0", "0", null, null, null, null])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &rows[3], &keys),
+            json!(["1", "1", "0", "0", "0", "1", "0", "0", "9"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        let flagged: Vec<bool> = rows
+            .iter()
+            .map(|r| r["flagged"].as_bool().unwrap())
+            .collect();
+        assert_eq!(
+            flagged,
+            vec![true, false, false, false, false],
+            "the first of the weakest steps"
+        );
+
+        // Activity report: per member, by type, with leads, revenue and goals.
+        let v = report(&t, &f.admin, &format!("activity?{march}")).await;
+        let rows = v["rows"].as_array().unwrap();
+        let a = rows
+            .iter()
+            .find(|r| r["user_id"] == json!(f.rep_a))
+            .unwrap();
+        let keys = [
+            "activities",
+            "leads_created",
+            "leads_won",
+            "revenue",
+            "goals_met",
+            "goals",
+        ];
+        assert_eq!(
+            cells(&v, a, &keys),
+            json!(["4", "2", "2", "50000", "0", "1"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        let call_col = v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["label"] == json!("Anruf"))
+            .unwrap();
+        assert_eq!(a["cells"][call_col], json!("1"));
+        assert_eq!(v["total"]["cells"][call_col], json!("2"));
+        assert_eq!(v["total"]["cells"][col(&v, "activities")], json!("5"));
+        assert_eq!(
+            v["chart_labels"].as_array().unwrap().len(),
+            6,
+            "weeks touching March"
+        );
+
+        // Bad filters name the parameter; an unknown report is not found.
+        for (q, field) in [
+            (format!("team?{march}&bucket=fortnight"), "bucket"),
+            (
+                "company?from=2020-01-01&to=2026-01-01&bucket=day".to_string(),
+                "bucket",
+            ),
+            (format!("team?{march}&format=xml"), "format"),
+            ("team?from=2026-03-01&to=2046-03-02".to_string(), "to"),
+        ] {
+            let r = t
+                .send(Req::new(Method::GET, format!("/api/v1/reports/{q}")).cred(&f.admin))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{q}: {}",
+                r.text()
+            );
+            assert_eq!(r.problem_fields(), vec![field.to_string()], "{q}");
+        }
+        let r = t
+            .send(Req::new(Method::GET, "/api/v1/reports/gossip").cred(&f.admin))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // A rep reads their own report, not a team they are not in.
+        let tok = t.token(f.rep_b).await;
+        let v = report(&t, &tok, &format!("team?{march}")).await;
+        assert_eq!(v["scope"], json!("user"));
+        assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+        let other = t.team("Süd", None, &[f.rep_a]).await;
+        let r = t
+            .send(Req::new(Method::GET, format!("/api/v1/reports/team?team={other}")).cred(&tok))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    }
+}

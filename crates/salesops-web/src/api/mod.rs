@@ -12,6 +12,7 @@ pub mod pipelines;
 pub mod planner;
 pub mod prospecting;
 pub mod rates;
+pub mod reports;
 pub mod teams;
 pub mod tokens;
 pub mod users;

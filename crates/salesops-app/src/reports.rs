@@ -1,0 +1,845 @@
+//! The five reports of SPEC "Reports": activity, prospecting lists,
+//! pipeline performance, team performance and company performance. Each is
+//! a table (rows, columns with units, a total) with the previous period's
+//! total for comparison, and a chart series; the API renders it as JSON or
+//! CSV and the UI as a table and an SVG chart.
+
+use crate::analytics::{Ctx, Facts, Scope};
+use crate::permissions::Actor;
+use crate::{App, AppError, Result};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use salesops_domain::metrics::{LeadPath, Outcome, ratio, stage_conversion};
+use salesops_domain::periods::{Period, PeriodKind};
+use salesops_domain::{Invalid, LeadStatus, PipelineId, UserId};
+use salesops_store::analytics::{self as facts, LeadFact, StageFact};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+pub use crate::kpis::Unit;
+
+/// Which report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Activity,
+    Prospecting,
+    Pipeline,
+    Team,
+    Company,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Activity,
+        Kind::Prospecting,
+        Kind::Pipeline,
+        Kind::Team,
+        Kind::Company,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Activity => "activity",
+            Kind::Prospecting => "prospecting",
+            Kind::Pipeline => "pipeline",
+            Kind::Team => "team",
+            Kind::Company => "company",
+        }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| "must be activity, prospecting, pipeline, team or company".into())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// A stable key (`leads_won`, `type:<uuid>`, ...).
+    pub key: String,
+    /// What the UI shows (an activity type's name, or a translation key
+    /// `report-col-<key>` when `translate`).
+    pub label: String,
+    pub translate: bool,
+    pub unit: Unit,
+}
+
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// What the row is about: a user, a list and user, a stage, a bucket.
+    pub key: String,
+    pub label: String,
+    /// The user the row is about (drill-down).
+    pub user_id: Option<Uuid>,
+    pub cells: Vec<Option<Decimal>>,
+    /// The row stands out (the worst step of a pipeline).
+    pub flagged: bool,
+    /// The row's period (company report buckets).
+    pub period: Option<Period>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub kind: Kind,
+    pub period: Period,
+    pub previous: Period,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+    pub total: Option<Row>,
+    /// The same total over the previous period.
+    pub previous_total: Option<Row>,
+    /// Chart: bucket labels and one series per name.
+    pub chart_labels: Vec<String>,
+    pub chart: Vec<(String, Vec<Decimal>)>,
+    /// The pipeline of a pipeline report.
+    pub pipeline: Option<PipelineId>,
+}
+
+/// The filters of a report.
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub scope: Scope,
+    pub period: Period,
+    pub pipeline: Option<PipelineId>,
+    pub bucket: PeriodKind,
+}
+
+fn col(key: &str, unit: Unit) -> Column {
+    Column {
+        key: key.into(),
+        label: format!("report-col-{key}"),
+        translate: true,
+        unit,
+    }
+}
+
+fn money(ctx: &Ctx, minor: i64) -> Decimal {
+    Decimal::new(minor, ctx.base.exponent())
+}
+
+fn d(n: i64) -> Option<Decimal> {
+    Some(Decimal::from(n))
+}
+
+fn days(a: DateTime<Utc>, b: DateTime<Utc>) -> Decimal {
+    Decimal::from((b - a).num_seconds()) / Decimal::from(86_400)
+}
+
+fn mean(v: &[Decimal]) -> Option<Decimal> {
+    (!v.is_empty())
+        .then(|| (v.iter().copied().sum::<Decimal>() / Decimal::from(v.len())).round_dp(1))
+}
+
+/// Sums the cells of rows column by column where the column adds up
+/// (counts and money); ratios of totals are computed by `finish`.
+fn sum_rows(rows: &[Row], columns: &[Column]) -> Vec<Option<Decimal>> {
+    (0..columns.len())
+        .map(|i| match columns[i].unit {
+            Unit::Count | Unit::Money => Some(rows.iter().filter_map(|r| r[i]).sum()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl std::ops::Index<usize> for Row {
+    type Output = Option<Decimal>;
+    fn index(&self, i: usize) -> &Option<Decimal> {
+        &self.cells[i]
+    }
+}
+
+fn total_row(cells: Vec<Option<Decimal>>) -> Row {
+    Row {
+        key: "total".into(),
+        label: "report-total".into(),
+        user_id: None,
+        cells,
+        flagged: false,
+        period: None,
+    }
+}
+
+/// The people a per-member report lists: those of the scope who are
+/// active or have figures.
+fn members(ctx: &Ctx, scope: Scope, with_data: &HashSet<Uuid>) -> Vec<UserId> {
+    let users = ctx.users(scope);
+    ctx.people
+        .iter()
+        .filter(|p| users.as_ref().is_none_or(|u| u.contains(&p.id)))
+        .filter(|p| with_data.contains(&p.id.0) || (p.active && users.is_some()))
+        .map(|p| p.id)
+        .collect()
+}
+
+impl App {
+    pub async fn report(&self, actor: &Actor, kind: Kind, p: Params) -> Result<Report> {
+        let ctx = self.analytics_ctx(actor).await?;
+        self.check_scope(actor, &ctx, p.scope)?;
+        if let Some(x) = p.pipeline
+            && !ctx.pipelines.iter().any(|v| v.pipeline.id == x)
+        {
+            return Err(AppError::NotFound);
+        }
+        if p.bucket == PeriodKind::Day && p.period.days() > 366 {
+            return Err(Invalid::one(
+                "bucket",
+                "a day per bucket covers at most a year; choose week or longer",
+            )
+            .into());
+        }
+        let previous = p.period.previous();
+        let (p0, _) = ctx.instants(previous);
+        let (_, t1) = ctx.instants(p.period);
+        let users: Option<Vec<UserId>> = ctx.users(p.scope);
+        let org = actor.org_id;
+        let mut c = self.conn();
+        let mut f = Facts::default();
+        let lead_scope = facts::LeadScope {
+            since: Some(p0),
+            owners: users.clone(),
+            pipeline: p.pipeline,
+            ..Default::default()
+        };
+        f.leads = facts::lead_facts(&mut c, org, &lead_scope).await?;
+        if matches!(kind, Kind::Activity | Kind::Prospecting) {
+            f.activities = facts::activity_facts(
+                &mut c,
+                org,
+                &facts::ActivityScope {
+                    from: Some(p0),
+                    to: Some(t1),
+                    users: users.clone(),
+                    pipeline: None,
+                },
+            )
+            .await?;
+        }
+        if kind == Kind::Prospecting {
+            f.prospects = facts::prospect_facts(&mut c, org, Some(p0)).await?;
+        }
+        let stages = if kind == Kind::Pipeline {
+            facts::stage_facts(&mut c, org, &lead_scope).await?
+        } else {
+            vec![]
+        };
+        let goals_progress = if kind == Kind::Activity {
+            let goals = self.list_goals(actor, None, None).await?;
+            let end = p.period.to.pred_opt().unwrap_or(p.period.to).min(ctx.today);
+            self.progress_with(&ctx, goals, Some(end)).await?
+        } else {
+            vec![]
+        };
+        let mut r = match kind {
+            Kind::Activity => activity_report(&ctx, &f, &p, &goals_progress),
+            Kind::Prospecting => prospecting_report(&ctx, &f, &p),
+            Kind::Pipeline => pipeline_report(&ctx, &f, &stages, &p),
+            Kind::Team => team_report(&ctx, &f, &p),
+            Kind::Company => company_report(&ctx, &f, &p),
+        };
+        // The previous period's total, computed the same way.
+        let prev = Params {
+            period: previous,
+            ..p.clone()
+        };
+        let prev_report = match kind {
+            Kind::Activity => activity_report(&ctx, &f, &prev, &[]),
+            Kind::Prospecting => prospecting_report(&ctx, &f, &prev),
+            Kind::Pipeline => pipeline_report(&ctx, &f, &stages, &prev),
+            Kind::Team => team_report(&ctx, &f, &prev),
+            Kind::Company => company_report(&ctx, &f, &prev),
+        };
+        r.previous = previous;
+        r.previous_total = prev_report.total;
+        Ok(r)
+    }
+}
+
+fn in_period(ctx: &Ctx, p: Period) -> impl Fn(DateTime<Utc>) -> bool {
+    let (t0, t1) = ctx.instants(p);
+    move |t| t0 <= t && t < t1
+}
+
+/// Report 1, activity: per member, activities by type and outcome, leads
+/// created and won, revenue, and goals met.
+pub fn activity_report(
+    ctx: &Ctx,
+    f: &Facts,
+    p: &Params,
+    progress: &[crate::goals::Progress],
+) -> Report {
+    let inr = in_period(ctx, p.period);
+    let mut types: Vec<_> = ctx.types.values().filter(|t| !t.archived).collect();
+    types.sort_by_key(|t| (t.position, t.id));
+    let mut columns = vec![];
+    // (type, outcome) per column.
+    let mut keys: Vec<(Uuid, Option<Uuid>)> = vec![];
+    for t in &types {
+        columns.push(Column {
+            key: format!("type:{}", t.id),
+            label: t.name.clone(),
+            translate: false,
+            unit: Unit::Count,
+        });
+        keys.push((t.id.0, None));
+        let mut outs: Vec<_> = ctx
+            .outcomes
+            .values()
+            .filter(|o| o.type_id == t.id && !o.archived)
+            .collect();
+        outs.sort_by_key(|o| (o.position, o.id));
+        for o in outs {
+            columns.push(Column {
+                key: format!("outcome:{}", o.id),
+                label: format!("{} · {}", t.name, o.name),
+                translate: false,
+                unit: Unit::Count,
+            });
+            keys.push((t.id.0, Some(o.id.0)));
+        }
+    }
+    columns.push(col("activities", Unit::Count));
+    columns.push(col("leads_created", Unit::Count));
+    columns.push(col("leads_won", Unit::Count));
+    columns.push(col("revenue", Unit::Money));
+    columns.push(col("goals_met", Unit::Count));
+    columns.push(col("goals", Unit::Count));
+    let acts: Vec<_> = f.activities.iter().filter(|a| inr(a.happened_at)).collect();
+    let with_data: HashSet<Uuid> = acts
+        .iter()
+        .map(|a| a.user_id)
+        .chain(f.leads.iter().filter_map(|l| l.owner_id))
+        .collect();
+    let mut rows = vec![];
+    for u in members(ctx, p.scope, &with_data) {
+        let mine: Vec<_> = acts.iter().filter(|a| a.user_id == u.0).collect();
+        let mut cells: Vec<Option<Decimal>> = keys
+            .iter()
+            .map(|(t, o)| {
+                d(mine
+                    .iter()
+                    .filter(|a| a.type_id == *t && (o.is_none() || a.outcome_id == *o))
+                    .count() as i64)
+            })
+            .collect();
+        cells.push(d(mine.len() as i64));
+        let owned = |l: &&LeadFact| l.owner_id == Some(u.0);
+        cells.push(d(f
+            .leads
+            .iter()
+            .filter(owned)
+            .filter(|l| inr(l.created_at))
+            .count() as i64));
+        let won: Vec<&LeadFact> = f
+            .leads
+            .iter()
+            .filter(owned)
+            .filter(|l| l.status == LeadStatus::Won.as_str() && l.closed_at.is_some_and(&inr))
+            .collect();
+        cells.push(d(won.len() as i64));
+        cells.push(Some(money(
+            ctx,
+            won.iter().filter_map(|l| ctx.revenue(l)).sum(),
+        )));
+        let lines: Vec<_> = progress.iter().filter(|x| x.user_id == Some(u)).collect();
+        cells.push(d(
+            lines.iter().filter(|x| x.actual >= x.goal.target).count() as i64,
+        ));
+        cells.push(d(lines.len() as i64));
+        rows.push(Row {
+            key: u.to_string(),
+            label: ctx.name_of(u),
+            user_id: Some(u.0),
+            cells,
+            flagged: false,
+            period: None,
+        });
+    }
+    let total = total_row(sum_rows(&rows, &columns));
+    // Chart: activities per bucket and type.
+    let buckets = p.period.buckets(p.bucket);
+    let chart_labels = buckets.iter().map(|b| b.from.to_string()).collect();
+    let chart = types
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                buckets
+                    .iter()
+                    .map(|b| {
+                        let inb = in_period(ctx, *b);
+                        Decimal::from(
+                            acts.iter()
+                                .filter(|a| a.type_id == t.id.0 && inb(a.happened_at))
+                                .count() as i64,
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Report {
+        kind: Kind::Activity,
+        period: p.period,
+        previous: p.period,
+        columns,
+        rows,
+        total: Some(total),
+        previous_total: None,
+        chart_labels,
+        chart,
+        pipeline: p.pipeline,
+    }
+}
+
+/// Report 2, prospecting lists: per list and seller.
+pub fn prospecting_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
+    let inr = in_period(ctx, p.period);
+    let columns = vec![
+        col("prospects_worked", Unit::Count),
+        col("activities_before_lead", Unit::Count),
+        col("converted", Unit::Count),
+        col("disqualified", Unit::Count),
+        col("conversion_rate", Unit::Share),
+        col("bad_fit_share", Unit::Share),
+        col("activities_on_leads", Unit::Count),
+    ];
+    let prospect: HashMap<Uuid, &facts::ProspectFact> =
+        f.prospects.iter().map(|x| (x.id, x)).collect();
+    let lead_list: HashMap<Uuid, Uuid> = f
+        .prospects
+        .iter()
+        .filter_map(|x| Some((x.lead_id?, x.list_id)))
+        .collect();
+    let users = ctx.users(p.scope);
+    let user_ok = |u: Option<Uuid>| {
+        users
+            .as_ref()
+            .is_none_or(|v| u.is_some_and(|u| v.contains(&UserId(u))))
+    };
+    // (list, user) → [worked set, activities, converted, disqualified, on leads]
+    #[derive(Default)]
+    struct Acc {
+        worked: HashSet<Uuid>,
+        acts: i64,
+        converted: i64,
+        disqualified: i64,
+        on_leads: i64,
+    }
+    let mut acc: BTreeMap<(Uuid, Uuid), Acc> = BTreeMap::new();
+    for a in f.activities.iter().filter(|a| inr(a.happened_at)) {
+        if let Some(pid) = a.prospect_id
+            && let Some(pr) = prospect.get(&pid)
+        {
+            let e = acc.entry((pr.list_id, a.user_id)).or_default();
+            e.worked.insert(pid);
+            e.acts += 1;
+        }
+        if let Some(l) = a.lead_id
+            && let Some(list) = lead_list.get(&l)
+        {
+            acc.entry((*list, a.user_id)).or_default().on_leads += 1;
+        }
+    }
+    for pr in f.prospects.iter().filter(|x| x.closed_at.is_some_and(&inr)) {
+        let Some(u) = pr.assigned_to.or(Some(pr.list_created_by)) else {
+            continue;
+        };
+        if !user_ok(Some(u)) {
+            continue;
+        }
+        let e = acc.entry((pr.list_id, u)).or_default();
+        match pr.status.as_str() {
+            "converted" => e.converted += 1,
+            "disqualified" => e.disqualified += 1,
+            _ => {}
+        }
+    }
+    let mut rows: Vec<Row> = acc
+        .into_iter()
+        .filter(|((_, u), _)| user_ok(Some(*u)))
+        .map(|((list, u), a)| {
+            let closed = a.converted + a.disqualified;
+            Row {
+                key: format!("{list}:{u}"),
+                label: ctx.name_of(UserId(u)),
+                user_id: Some(u),
+                cells: vec![
+                    d(a.worked.len() as i64),
+                    d(a.acts),
+                    d(a.converted),
+                    d(a.disqualified),
+                    ratio(a.converted, a.worked.len() as i64),
+                    ratio(a.disqualified, closed),
+                    d(a.on_leads),
+                ],
+                flagged: false,
+                period: None,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut total = sum_rows(&rows, &columns);
+    let worked: i64 = rows
+        .iter()
+        .filter_map(|r| r[0])
+        .map(|x| i64::try_from(x).unwrap_or(0))
+        .sum();
+    let conv: i64 = rows
+        .iter()
+        .filter_map(|r| r[2])
+        .map(|x| i64::try_from(x).unwrap_or(0))
+        .sum();
+    let disq: i64 = rows
+        .iter()
+        .filter_map(|r| r[3])
+        .map(|x| i64::try_from(x).unwrap_or(0))
+        .sum();
+    total[4] = ratio(conv, worked);
+    total[5] = ratio(disq, conv + disq);
+    let chart = vec![
+        (
+            "worked".to_string(),
+            rows.iter().map(|r| r[0].unwrap_or_default()).collect(),
+        ),
+        (
+            "converted".to_string(),
+            rows.iter().map(|r| r[2].unwrap_or_default()).collect(),
+        ),
+    ];
+    Report {
+        kind: Kind::Prospecting,
+        period: p.period,
+        previous: p.period,
+        chart_labels: rows.iter().map(|r| r.label.clone()).collect(),
+        chart,
+        columns,
+        rows,
+        total: Some(total_row(total)),
+        previous_total: None,
+        pipeline: None,
+    }
+}
+
+/// Report 3, pipeline performance: stage conversion of the leads that entered each
+/// stage in the period, time in stage, the worst step flagged.
+pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -> Report {
+    let pipeline = p
+        .pipeline
+        .and_then(|x| ctx.pipelines.iter().find(|v| v.pipeline.id == x))
+        .or_else(|| ctx.pipelines.iter().find(|v| v.pipeline.is_default))
+        .or(ctx.pipelines.first());
+    let columns = vec![
+        col("entered", Unit::Count),
+        col("moved_on", Unit::Count),
+        col("still", Unit::Count),
+        col("lost_here", Unit::Count),
+        col("cancelled_here", Unit::Count),
+        col("moved_on_share", Unit::Share),
+        col("still_share", Unit::Share),
+        col("lost_share", Unit::Share),
+        col("cancelled_share", Unit::Share),
+        col("days_in_stage", Unit::Days),
+    ];
+    let Some(pv) = pipeline else {
+        return Report {
+            kind: Kind::Pipeline,
+            period: p.period,
+            previous: p.period,
+            columns,
+            rows: vec![],
+            total: None,
+            previous_total: None,
+            chart_labels: vec![],
+            chart: vec![],
+            pipeline: None,
+        };
+    };
+    let index: HashMap<Uuid, usize> = pv
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.0, i))
+        .collect();
+    let leads: HashMap<Uuid, &LeadFact> = f
+        .leads
+        .iter()
+        .filter(|l| l.pipeline_id == pv.pipeline.id.0)
+        .map(|l| (l.id, l))
+        .collect();
+    let mut by_lead: BTreeMap<Uuid, Vec<&StageFact>> = BTreeMap::new();
+    for s in stages.iter().filter(|s| leads.contains_key(&s.lead_id)) {
+        by_lead.entry(s.lead_id).or_default().push(s);
+    }
+    let (t0, t1) = ctx.instants(p.period);
+    let mut paths = vec![];
+    let mut stay: Vec<Vec<Decimal>> = vec![vec![]; pv.stages.len()];
+    for (lead, hist) in &by_lead {
+        let l = leads[lead];
+        let mut entered = vec![];
+        let mut last: Option<(usize, DateTime<Utc>)> = None;
+        for h in hist {
+            // A status change within the same stage is not an entry.
+            let moved = h.from_stage_id != Some(h.to_stage_id) || h.from_stage_id.is_none();
+            if let Some(i) = index.get(&h.to_stage_id).copied()
+                && moved
+            {
+                if let Some((j, since)) = last
+                    && j != i
+                    && t0 <= h.at
+                    && h.at < t1
+                {
+                    stay[j].push(days(since, h.at));
+                }
+                if last.is_none_or(|(j, _)| j != i) {
+                    entered.push((i, ctx.day(h.at)));
+                    last = Some((i, h.at));
+                }
+            }
+        }
+        // Leaving the last stage by closing ends the stay too.
+        if let (Some((j, since)), Some(c)) = (last, l.closed_at)
+            && t0 <= c
+            && c < t1
+        {
+            stay[j].push(days(since, c));
+        }
+        let outcome = match l.status.as_str() {
+            "won" => Outcome::Won,
+            "lost" => Outcome::Lost,
+            "cancelled" => Outcome::Cancelled,
+            _ => Outcome::Open,
+        };
+        paths.push(LeadPath { entered, outcome });
+    }
+    let conv = stage_conversion(pv.stages.len(), &paths, p.period.from, p.period.to);
+    let mut rows: Vec<Row> = conv
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let sh = r.shares();
+            Row {
+                key: pv.stages[i].id.to_string(),
+                label: pv.stages[i].name.clone(),
+                user_id: None,
+                cells: vec![
+                    d(r.entered),
+                    d(r.moved_on),
+                    d(r.still),
+                    d(r.lost),
+                    d(r.cancelled),
+                    sh[0],
+                    sh[1],
+                    sh[2],
+                    sh[3],
+                    mean(&stay[i]),
+                ],
+                flagged: false,
+                period: None,
+            }
+        })
+        .collect();
+    // The worst step: the lowest moved-on share among stages leads entered.
+    if let Some((i, _)) = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((i, r[5]?)))
+        .min_by(|a, b| a.1.cmp(&b.1))
+    {
+        rows[i].flagged = true;
+    }
+    let chart = vec![
+        (
+            "entered".to_string(),
+            rows.iter().map(|r| r[0].unwrap_or_default()).collect(),
+        ),
+        (
+            "moved_on".to_string(),
+            rows.iter().map(|r| r[1].unwrap_or_default()).collect(),
+        ),
+    ];
+    Report {
+        kind: Kind::Pipeline,
+        period: p.period,
+        previous: p.period,
+        chart_labels: rows.iter().map(|r| r.label.clone()).collect(),
+        chart,
+        columns,
+        rows,
+        total: None,
+        previous_total: None,
+        pipeline: Some(pv.pipeline.id),
+    }
+}
+
+/// Report 4, team performance: per member, leads created, won (count and amount),
+/// lost, cancelled, conversion of the leads they created, average deal
+/// size, average cycle length.
+pub fn team_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
+    let inr = in_period(ctx, p.period);
+    let columns = vec![
+        col("leads_created", Unit::Count),
+        col("leads_won", Unit::Count),
+        col("revenue", Unit::Money),
+        col("leads_lost", Unit::Count),
+        col("leads_cancelled", Unit::Count),
+        col("conversion_rate", Unit::Share),
+        col("average_deal_size", Unit::Money),
+        col("cycle_days", Unit::Days),
+    ];
+    let with_data: HashSet<Uuid> = f.leads.iter().filter_map(|l| l.owner_id).collect();
+    let inr = &inr;
+    let row_of = |leads: Vec<&LeadFact>| -> Vec<Option<Decimal>> {
+        let created: Vec<_> = leads.iter().filter(|l| inr(l.created_at)).collect();
+        let closed = |s: LeadStatus| {
+            leads
+                .iter()
+                .filter(move |l| l.status == s.as_str() && l.closed_at.is_some_and(inr))
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        let won = closed(LeadStatus::Won);
+        let revenue: i64 = won.iter().filter_map(|l| ctx.revenue(l)).sum();
+        let cycles: Vec<Decimal> = won
+            .iter()
+            .filter_map(|l| Some(days(l.created_at, l.closed_at?)))
+            .collect();
+        let won_of_created = created.iter().filter(|l| l.status == "won").count() as i64;
+        vec![
+            d(created.len() as i64),
+            d(won.len() as i64),
+            Some(money(ctx, revenue)),
+            d(closed(LeadStatus::Lost).len() as i64),
+            d(closed(LeadStatus::Cancelled).len() as i64),
+            ratio(won_of_created, created.len() as i64),
+            ratio(money(ctx, revenue), Decimal::from(won.len()))
+                .map(|x| x.round_dp(ctx.base.exponent())),
+            mean(&cycles),
+        ]
+    };
+    let rows: Vec<Row> = members(ctx, p.scope, &with_data)
+        .into_iter()
+        .map(|u| Row {
+            key: u.to_string(),
+            label: ctx.name_of(u),
+            user_id: Some(u.0),
+            cells: row_of(f.leads.iter().filter(|l| l.owner_id == Some(u.0)).collect()),
+            flagged: false,
+            period: None,
+        })
+        .collect();
+    let listed: HashSet<Uuid> = rows.iter().filter_map(|r| r.user_id).collect();
+    let total = row_of(
+        f.leads
+            .iter()
+            .filter(|l| l.owner_id.is_some_and(|o| listed.contains(&o)))
+            .collect(),
+    );
+    let chart = vec![
+        (
+            "leads_won".to_string(),
+            rows.iter().map(|r| r[1].unwrap_or_default()).collect(),
+        ),
+        (
+            "leads_lost".to_string(),
+            rows.iter().map(|r| r[3].unwrap_or_default()).collect(),
+        ),
+    ];
+    Report {
+        kind: Kind::Team,
+        period: p.period,
+        previous: p.period,
+        chart_labels: rows.iter().map(|r| r.label.clone()).collect(),
+        chart,
+        columns,
+        rows,
+        total: Some(total_row(total)),
+        previous_total: None,
+        pipeline: p.pipeline,
+    }
+}
+
+/// Report 5, company performance: per bucket, leads created, won, lost, revenue,
+/// and revenue growth against the bucket before.
+pub fn company_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
+    let columns = vec![
+        col("leads_created", Unit::Count),
+        col("leads_won", Unit::Count),
+        col("leads_lost", Unit::Count),
+        col("revenue", Unit::Money),
+        col("growth", Unit::Share),
+    ];
+    let users: Option<HashSet<Uuid>> = ctx
+        .users(p.scope)
+        .map(|v| v.into_iter().map(|u| u.0).collect());
+    let leads: Vec<&LeadFact> = f
+        .leads
+        .iter()
+        .filter(|l| {
+            users
+                .as_ref()
+                .is_none_or(|s| l.owner_id.is_some_and(|o| s.contains(&o)))
+        })
+        .collect();
+    let figures = |b: Period| -> (i64, i64, i64, i64) {
+        let inb = in_period(ctx, b);
+        let inb = &inb;
+        let closed = |s: &'static str| {
+            leads
+                .iter()
+                .filter(move |l| l.status == s && l.closed_at.is_some_and(inb))
+        };
+        (
+            leads.iter().filter(|l| inb(l.created_at)).count() as i64,
+            closed("won").count() as i64,
+            closed("lost").count() as i64,
+            closed("won").filter_map(|l| ctx.revenue(l)).sum(),
+        )
+    };
+    let buckets = p.period.buckets(p.bucket);
+    let mut rows = vec![];
+    for (i, b) in buckets.iter().enumerate() {
+        let (c, w, l, rev) = figures(*b);
+        // Growth against the bucket before (for the first: the equal span before it).
+        let before = if i == 0 { b.previous() } else { buckets[i - 1] };
+        let prev_rev = figures(before).3;
+        rows.push(Row {
+            key: b.from.to_string(),
+            label: b.from.to_string(),
+            user_id: None,
+            cells: vec![
+                d(c),
+                d(w),
+                d(l),
+                Some(money(ctx, rev)),
+                ratio(rev - prev_rev, prev_rev),
+            ],
+            flagged: false,
+            period: Some(*b),
+        });
+    }
+    let mut total = sum_rows(&rows, &columns);
+    let total_rev = figures(p.period).3;
+    let prev_rev = figures(p.period.previous()).3;
+    total[4] = ratio(total_rev - prev_rev, prev_rev);
+    let chart = vec![(
+        "revenue".to_string(),
+        rows.iter().map(|r| r[3].unwrap_or_default()).collect(),
+    )];
+    Report {
+        kind: Kind::Company,
+        period: p.period,
+        previous: p.period,
+        chart_labels: rows.iter().map(|r| r.label.clone()).collect(),
+        chart,
+        columns,
+        rows,
+        total: Some(total_row(total)),
+        previous_total: None,
+        pipeline: p.pipeline,
+    }
+}
