@@ -79,4 +79,46 @@ describe('planner and goals in the browser', { timeout: FILE_TIMEOUT_MS }, () =>
       await server.stop();
     }
   });
+  test('a manager reads the team report, drills into the deals won and opens one', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const server = await startServer();
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'de-DE' });
+    context.setDefaultTimeout(EXPECT_TIMEOUT_MS);
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (err) => pageErrors.push(err));
+    try {
+      await signIn(page, server.baseURL, DEMO.admin.email);
+      await page.locator('header nav a[href="/dashboard"]').click();
+      await page.waitForURL((u) => u.pathname === '/dashboard');
+      assert.ok(await page.locator('#kpi-tiles .tile').count() >= 8, 'KPI tiles');
+      assert.ok(await page.locator('#activity-trend svg rect').count() > 10, 'the trend chart has bars');
+
+      await page.locator('header nav a[href="/reports"]').click();
+      await page.waitForURL((u) => u.pathname === '/reports/activity');
+      await page.locator('nav.tabs a[href="/reports/team"]').click();
+      await page.waitForURL((u) => u.pathname === '/reports/team');
+      await page.locator('form#report-filter select[name="preset"]').selectOption('last_365_days');
+      await page.locator('form#report-filter button[type="submit"]').click();
+      await page.waitForURL((u) => u.searchParams.get('preset') === 'last_365_days');
+      assert.ok(await page.locator('#report-chart svg').count() === 1, 'an SVG chart');
+      // The total of deals won links to the deals behind it.
+      const wonCell = page.locator('table#report tfoot tr.total td').nth(1).locator('a');
+      const won = Number(squash(await wonCell.textContent()).replace(/\./g, ''));
+      assert.ok(won > 0, `deals won: ${won}`);
+      await wonCell.click();
+      await page.waitForURL((u) => u.pathname === '/reports/drill');
+      assert.match(squash(await page.locator('h1#drill-heading').textContent()), /^Gewonnene Abschlüsse/);
+      assert.equal(await page.locator('table#drill tbody tr').count(), Math.min(won, 500));
+      await page.locator('table#drill tbody tr').first().locator('a').click();
+      await page.waitForURL((u) => /^\/leads\/[^/]+$/.test(u.pathname));
+      assert.deepEqual(pageErrors.map(String), [], 'no script errors');
+    } catch (err) {
+      const logTail = server.log().split('\n').slice(-30).join('\n');
+      err.message += `\n(page: ${page.url()})\n--- server log (tail) ---\n${logTail}`;
+      throw err;
+    } finally {
+      await context.close().catch(() => {});
+      await server.stop();
+    }
+  });
 });

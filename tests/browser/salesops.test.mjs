@@ -18,15 +18,15 @@ const EXPECT_TIMEOUT_MS = 10_000;
 // prospecting, companies, contacts, imports and scripts; only admin and ops
 // shape exchange rates and activity types).
 const NAV_DE = [
-  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Akquise', 'Firmen', 'Kontakte', 'Import / Export', 'Ziele', 'Planer', 'Pipelines',
+  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Akquise', 'Firmen', 'Kontakte', 'Import / Export', 'Cockpit', 'Berichte', 'Ziele', 'Planer', 'Pipelines',
   'Wechselkurse', 'Gesprächsleitfäden', 'Aktivitätsarten', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku',
 ];
 const NAV_EN = [
-  'Home', 'My activities', 'Board', 'Leads', 'Prospecting', 'Companies', 'Contacts', 'Import / Export', 'Goals', 'Planner', 'Pipelines',
+  'Home', 'My activities', 'Board', 'Leads', 'Prospecting', 'Companies', 'Contacts', 'Import / Export', 'Dashboard', 'Reports', 'Goals', 'Planner', 'Pipelines',
   'Exchange rates', 'Scripts', 'Activity types', 'People', 'Teams', 'API tokens', 'Settings', 'API docs',
 ];
 const NAV_HREFS = [
-  '/home', '/activities', '/board', '/leads', '/prospect-lists', '/companies', '/contacts', '/imports', '/goals', '/planner', '/pipelines',
+  '/home', '/activities', '/board', '/leads', '/prospect-lists', '/companies', '/contacts', '/imports', '/dashboard', '/reports', '/goals', '/planner', '/pipelines',
   '/exchange-rates', '/scripts', '/activity-types', '/people', '/teams', '/tokens', '/settings', '/api/docs',
 ];
 

@@ -732,13 +732,8 @@ pub fn team_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
             period: None,
         })
         .collect();
-    let listed: HashSet<Uuid> = rows.iter().filter_map(|r| r.user_id).collect();
-    let total = row_of(
-        f.leads
-            .iter()
-            .filter(|l| l.owner_id.is_some_and(|o| listed.contains(&o)))
-            .collect(),
-    );
+    // The total covers every lead of the scope, unowned ones included.
+    let total = row_of(f.leads.iter().collect());
     let chart = vec![
         (
             "leads_won".to_string(),
@@ -841,5 +836,92 @@ pub fn company_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
         total: Some(total_row(total)),
         previous_total: None,
         pipeline: p.pipeline,
+    }
+}
+
+/// The records behind a number of a report.
+#[derive(Clone, Debug)]
+pub enum Drill {
+    Leads(Vec<LeadFact>),
+    Activities(Vec<facts::ActivityFact>),
+}
+
+/// What a drill-down lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DrillWhat {
+    /// Leads created in the period.
+    Created,
+    /// Leads closed in the period with this status.
+    Closed(LeadStatus),
+    /// Activities done in the period, optionally of a type and outcome.
+    Activities {
+        type_id: Option<Uuid>,
+        outcome_id: Option<Uuid>,
+    },
+}
+
+impl App {
+    /// The leads or activities behind a number: of the scope, in the
+    /// period, newest first (at most 500).
+    pub async fn drill(&self, actor: &Actor, p: &Params, what: DrillWhat) -> Result<Drill> {
+        let ctx = self.analytics_ctx(actor).await?;
+        self.check_scope(actor, &ctx, p.scope)?;
+        let (t0, t1) = ctx.instants(p.period);
+        let users = ctx.users(p.scope);
+        let mut c = self.conn();
+        match what {
+            DrillWhat::Activities {
+                type_id,
+                outcome_id,
+            } => {
+                let mut v: Vec<_> = facts::activity_facts(
+                    &mut c,
+                    actor.org_id,
+                    &facts::ActivityScope {
+                        from: Some(t0),
+                        to: Some(t1),
+                        users,
+                        pipeline: p.pipeline,
+                    },
+                )
+                .await?
+                .into_iter()
+                .filter(|a| type_id.is_none_or(|t| a.type_id == t))
+                .filter(|a| outcome_id.is_none_or(|o| a.outcome_id == Some(o)))
+                .collect();
+                v.reverse();
+                v.truncate(500);
+                Ok(Drill::Activities(v))
+            }
+            what => {
+                let mut v: Vec<LeadFact> = facts::lead_facts(
+                    &mut c,
+                    actor.org_id,
+                    &facts::LeadScope {
+                        since: Some(t0),
+                        owners: users,
+                        pipeline: p.pipeline,
+                        ..Default::default()
+                    },
+                )
+                .await?
+                .into_iter()
+                .filter(|l| match &what {
+                    DrillWhat::Created => t0 <= l.created_at && l.created_at < t1,
+                    DrillWhat::Closed(s) => {
+                        l.status == s.as_str() && l.closed_at.is_some_and(|c| t0 <= c && c < t1)
+                    }
+                    DrillWhat::Activities { .. } => false,
+                })
+                .collect();
+                v.sort_by(|a, b| {
+                    b.closed_at
+                        .unwrap_or(b.created_at)
+                        .cmp(&a.closed_at.unwrap_or(a.created_at))
+                });
+                v.truncate(500);
+                Ok(Drill::Leads(v))
+            }
+        }
     }
 }

@@ -84,6 +84,7 @@ fn leads_of_pipeline(org: OrgId, p: PipelineId) -> SelectStatement {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LeadFact {
     pub id: Uuid,
+    pub title: String,
     pub pipeline_id: Uuid,
     pub stage_id: Uuid,
     pub status: String,
@@ -102,8 +103,9 @@ pub struct LeadFact {
     pub created_at: DateTime<Utc>,
 }
 
-const LEAD_FACT_COLS: [&str; 17] = [
+const LEAD_FACT_COLS: [&str; 18] = [
     "id",
+    "title",
     "pipeline_id",
     "stage_id",
     "status",

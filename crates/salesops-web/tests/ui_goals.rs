@@ -114,3 +114,71 @@ async fn the_planner_page_computes_the_seeds_example_and_applies_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn report_pages_and_the_dashboard_render_with_drill_down() {
+    for t in TestApp::all().await {
+        let rep = t.user("rep@test.example", "rep").await;
+        let admin = t.actor(t.admin).await;
+        let lead = t
+            .app
+            .create_lead(
+                &admin,
+                salesops_app::leads::LeadInput {
+                    title: Some("Fräsmaschine".into()),
+                    owner_id: Some(Some(rep)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        t.app.win_lead(&admin, lead.id, None).await.unwrap();
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        for kind in ["activity", "prospecting", "pipeline", "team", "company"] {
+            let page = t
+                .raw(get(
+                    &format!("/reports/{kind}?preset=this_month"),
+                    &cookie,
+                    "de",
+                ))
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{kind}: {}", page.text());
+            assert!(page.text().contains("id=\"report\""), "{kind}");
+        }
+        // The won lead is one click away from the team report.
+        let page = t
+            .raw(get("/reports/team?preset=this_month", &cookie, "de"))
+            .await;
+        let html = page.text();
+        assert!(html.contains("<svg class=\"chart\""), "a chart: {html}");
+        let href = html
+            .split("href=\"")
+            .map(|s| s.split('"').next().unwrap())
+            .find(|h| h.starts_with("/reports/drill?what=won"))
+            .unwrap_or_else(|| panic!("a drill-down link in {html}"))
+            .replace("&amp;", "&");
+        let drill = t.raw(get(&href, &cookie, "de")).await;
+        assert_eq!(drill.status, StatusCode::OK, "{}", drill.text());
+        assert!(drill.text().contains("Fräsmaschine"), "{}", drill.text());
+        assert!(drill.text().contains(&format!("/leads/{}", lead.id)));
+        // Bad filters are a readable page, not a 500.
+        let bad = t
+            .raw(get(
+                "/reports/team?from=2026-05-01&to=2026-04-01",
+                &cookie,
+                "de",
+            ))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let missing = t.raw(get("/reports/gossip", &cookie, "de")).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        let dash = t.raw(get("/dashboard", &cookie, "de")).await;
+        assert_eq!(dash.status, StatusCode::OK, "{}", dash.text());
+        let html = dash.text();
+        assert!(
+            html.contains("id=\"kpi-tiles\"") && html.contains("Umsatz"),
+            "{html}"
+        );
+        assert!(html.contains("id=\"leaderboard\"") && html.contains("id=\"funnel\""));
+    }
+}

@@ -162,23 +162,26 @@ pub async fn load(app: &App, seed: u64) -> anyhow::Result<(Vec<Login>, bool)> {
         ids.push((email, v.user.id));
     }
     let id_of = |email: &str| ids.iter().find(|(e, _)| *e == email).map(|(_, id)| *id);
+    let mut team_ids = vec![];
     for (i, (name, segment, manager)) in TEAMS.iter().enumerate() {
         let members = PEOPLE
             .iter()
             .filter(|p| p.3 == Some(i) && p.2 == Role::Rep)
             .filter_map(|p| id_of(p.0))
             .collect();
-        app.create_team(
-            &actor,
-            NewTeam {
-                name: name.to_string(),
-                segment: segment.to_string(),
-                manager_id: id_of(manager),
-                parent_id: None,
-                member_ids: members,
-            },
-        )
-        .await?;
+        let team = app
+            .create_team(
+                &actor,
+                NewTeam {
+                    name: name.to_string(),
+                    segment: segment.to_string(),
+                    manager_id: id_of(manager),
+                    parent_id: None,
+                    member_ids: members,
+                },
+            )
+            .await?;
+        team_ids.push((segment.to_string(), team.team.id));
     }
     let summary = crate::demo_data::load(app, &actor, org.id, seed).await?;
     println!(
@@ -190,5 +193,48 @@ pub async fn load(app: &App, seed: u64) -> anyhow::Result<(Vec<Login>, bool)> {
         "Demo prospecting: {} lists, {} prospects, {} calls on them.",
         p.lists, p.prospects, p.activities
     );
+    let goals = demo_goals(app, &actor, &team_ids).await?;
+    println!("Demo goals: {goals} goals for the teams.");
     Ok((logins, true))
+}
+
+/// The goals a sales manager of Nordwind would set: calls and answered
+/// calls a week and a monthly revenue quota for each sales rep, cold calls
+/// a day for each cold caller.
+async fn demo_goals(
+    app: &App,
+    actor: &Actor,
+    teams: &[(String, salesops_domain::TeamId)],
+) -> anyhow::Result<usize> {
+    use salesops_app::goals::GoalInput;
+    use salesops_domain::ActivityKind;
+    let types = app.list_activity_types(actor, false).await?;
+    let call = types
+        .iter()
+        .find(|t| t.activity_type.kind == ActivityKind::Call)
+        .ok_or_else(|| anyhow::anyhow!("the demo needs a call type"))?;
+    let answered = call.outcomes.iter().find(|o| o.positive).map(|o| o.id.0);
+    let team = |seg: &str| teams.iter().find(|(s, _)| s == seg).map(|(_, t)| *t);
+    let from = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("a date");
+    let goal = |team, metric: &str, ty, outcome, period: &str, target: i64| GoalInput {
+        assignee: "each_member".into(),
+        user_id: None,
+        team_id: team,
+        metric: metric.into(),
+        activity_type_id: ty,
+        outcome_id: outcome,
+        period: period.into(),
+        target: Some(rust_decimal::Decimal::from(target)),
+        valid_from: Some(from),
+        valid_until: None,
+        pipeline_id: None,
+    };
+    let call_id = Some(call.activity_type.id.0);
+    let inputs = vec![
+        goal(team("sales"), "activities", call_id, None, "week", 60),
+        goal(team("sales"), "activities", call_id, answered, "week", 25),
+        goal(team("sales"), "revenue_won", None, None, "month", 60_000),
+        goal(team("prospecting"), "activities", call_id, None, "day", 40),
+    ];
+    Ok(app.create_goals(actor, inputs).await?.len())
 }

@@ -12,6 +12,7 @@ mod people;
 mod pipelines;
 mod prospecting;
 mod rates;
+mod reports;
 mod teams;
 
 use crate::extract::{Auth, LANG_COOKIE, SESSION_COOKIE, Via, cookie};
@@ -126,6 +127,10 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/goals", get(goals::list).post(goals::create))
         .route("/goals/{id}/delete", post(goals::delete))
         .route("/planner", get(goals::planner))
+        .route("/reports", get(reports::index))
+        .route("/dashboard", get(reports::dashboard))
+        .route("/reports/drill", get(reports::drill))
+        .route("/reports/{kind}", get(reports::show_report))
         .route("/planner/apply", post(goals::apply))
         .route("/imports", get(imports::index))
         .route(
