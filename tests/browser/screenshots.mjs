@@ -10,6 +10,8 @@
 //                  created three leads with amounts in different stages
 //   prospect-list.png - a prospecting list as a cold caller (German)
 //   prospect.png - the first open prospect of it, with the call log and the script
+//   dashboard.png, report.png, planner.png - as admin (German); goals.png - as
+//   the sales manager (German)
 //   lead.png     - one of those leads with a logged call and a scheduled
 //                  meeting in its timeline (German)
 // Run with `node screenshots.mjs` in this directory (SALESOPS_BIN may point
@@ -182,9 +184,31 @@ async function main() {
     await page.locator('table#teams tbody tr').first().waitFor();
     await shoot(page, 'teams.png');
 
+    await page.goto(`${baseURL}/dashboard?preset=last_month`);
+    await page.locator('#kpi-tiles .tile').first().waitFor();
+    await shoot(page, 'dashboard.png');
+
+    await page.goto(`${baseURL}/reports/pipeline?preset=last_365_days`);
+    await page.locator('table#report tbody tr').first().waitFor();
+    await shoot(page, 'report.png');
+
+    await page.goto(`${baseURL}/planner?target=500.000&preset=next_quarter&source=history`);
+    await page.locator('table#plan-totals').waitFor();
+    await page.evaluate(() => document.querySelector('#plan').scrollIntoView());
+    await shoot(page, 'planner.png');
+
     await createCompanyWithContact(page, baseURL);
     await shoot(page, 'company.png');
     await admin.close();
+
+    // A sales manager's goals page: the team's progress with pace.
+    const manager = await browser.newContext({ viewport, locale: 'de-DE' });
+    const managerPage = await manager.newPage();
+    await signIn(managerPage, baseURL, 'miriam.keller@nordwind.example');
+    await managerPage.goto(`${baseURL}/goals`);
+    await managerPage.locator('table#goal-progress tbody tr').first().waitFor();
+    await shoot(managerPage, 'goals.png');
+    await manager.close();
 
     const ops = await browser.newContext({ viewport, locale: 'de-DE' });
     const opsPage = await ops.newPage();

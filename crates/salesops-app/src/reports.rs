@@ -925,3 +925,139 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::Person;
+    use crate::rates::RateTable;
+    use proptest::prelude::*;
+    use salesops_domain::{Currency, Role};
+
+    fn ctx(people: &[UserId]) -> Ctx {
+        let base = Currency::parse("EUR").unwrap();
+        Ctx {
+            tz: chrono_tz::Europe::Berlin,
+            today: "2026-11-23".parse().unwrap(),
+            base,
+            rates: RateTable {
+                base,
+                rates: vec![],
+            },
+            types: HashMap::new(),
+            outcomes: HashMap::new(),
+            pipelines: vec![],
+            stages: HashMap::new(),
+            teams: vec![],
+            members: vec![],
+            people: people
+                .iter()
+                .enumerate()
+                .map(|(i, id)| Person {
+                    id: *id,
+                    name: format!("P{i}"),
+                    active: true,
+                    role: Role::Rep,
+                    hire_date: None,
+                    leave_date: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// A lead created on day `c` of 2026 (0-based) and, unless open,
+    /// closed `d` days later.
+    fn lead(owner: Uuid, c: i64, d: i64, status: u8, amount: i64) -> LeadFact {
+        let at = |day: i64| {
+            "2026-01-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::days(day)
+        };
+        let status = ["open", "won", "lost", "cancelled"][status as usize % 4];
+        LeadFact {
+            id: Uuid::now_v7(),
+            title: String::new(),
+            pipeline_id: Uuid::nil(),
+            stage_id: Uuid::nil(),
+            status: status.into(),
+            amount_minor: Some(amount),
+            currency: Some("EUR".into()),
+            probability: None,
+            expected_close_date: None,
+            owner_id: Some(owner),
+            company_id: None,
+            source: None,
+            forecast_category: "pipeline".into(),
+            mql_at: None,
+            sql_at: None,
+            closed_at: (status != "open").then(|| at(c + d)),
+            stage_entered_at: at(c),
+            created_at: at(c),
+        }
+    }
+
+    fn params(period: Period, bucket: PeriodKind) -> Params {
+        Params {
+            scope: Scope::Org,
+            period,
+            pipeline: None,
+            bucket,
+        }
+    }
+
+    fn leads_strategy() -> impl Strategy<Value = Vec<(usize, i64, i64, u8, i64)>> {
+        proptest::collection::vec(
+            (0usize..4, 0i64..365, 0i64..120, 0u8..4, 0i64..10_000_000),
+            0..60,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn company_totals_are_the_sum_of_their_buckets_and_of_sub_periods(raw in leads_strategy()) {
+            let people: Vec<UserId> = (0..4).map(|_| UserId::new()).collect();
+            let c = ctx(&people);
+            let f = Facts {
+                leads: raw.iter().map(|(o, cr, d, s, a)| lead(people[*o].0, *cr, *d, *s, *a)).collect(),
+                ..Default::default()
+            };
+            let year = PeriodKind::Year.containing("2026-06-01".parse().unwrap());
+            let months = company_report(&c, &f, &params(year, PeriodKind::Month));
+            let quarters = company_report(&c, &f, &params(year, PeriodKind::Quarter));
+            prop_assert_eq!(months.rows.len(), 12);
+            let total = months.total.clone().unwrap();
+            for i in 0..4 {
+                let sum: Decimal = months.rows.iter().filter_map(|r| r[i]).sum();
+                prop_assert_eq!(Some(sum), total[i]);
+                let q: Decimal = quarters.rows.iter().filter_map(|r| r[i]).sum();
+                prop_assert_eq!(q, sum);
+                // A quarter on its own equals its three months.
+                for (k, qr) in quarters.rows.iter().enumerate() {
+                    let alone = company_report(&c, &f, &params(qr.period.unwrap(), PeriodKind::Quarter));
+                    let m: Decimal = months.rows[k * 3..k * 3 + 3].iter().filter_map(|r| r[i]).sum();
+                    prop_assert_eq!(alone.total.unwrap()[i], Some(m));
+                }
+            }
+        }
+
+        #[test]
+        fn team_totals_are_the_sum_of_the_members(raw in leads_strategy()) {
+            let people: Vec<UserId> = (0..4).map(|_| UserId::new()).collect();
+            let c = ctx(&people);
+            let f = Facts {
+                leads: raw.iter().map(|(o, cr, d, s, a)| lead(people[*o].0, *cr, *d, *s, *a)).collect(),
+                ..Default::default()
+            };
+            let h1 = PeriodKind::HalfYear.containing("2026-03-01".parse().unwrap());
+            let r = team_report(&c, &f, &params(h1, PeriodKind::Month));
+            let total = r.total.clone().unwrap();
+            // created, won, revenue, lost, cancelled add up.
+            for i in 0..5 {
+                let sum: Decimal = r.rows.iter().filter_map(|x| x[i]).sum();
+                prop_assert_eq!(Some(sum), total[i], "column {}", i);
+            }
+            // Conversion of the total is won-of-created over created, never a sum.
+            if let (Some(conv), Some(created)) = (total[5], total[0]) {
+                prop_assert!(conv >= Decimal::ZERO && conv <= Decimal::ONE && created > Decimal::ZERO);
+            }
+        }
+    }
+}

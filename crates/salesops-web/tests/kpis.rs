@@ -751,3 +751,109 @@ async fn the_five_reports_of_march_by_hand() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     }
 }
+
+#[tokio::test]
+async fn the_prospecting_list_report_by_hand() {
+    for t in TestApp::all().await {
+        let ops = t.user("ops@test.example", "ops").await;
+        let sara = t.user("sara@test.example", "rep").await;
+        let team = t.team("SDR", None, &[sara]).await;
+        let ops_a = t.actor(ops).await;
+        let sara_a = t.actor(sara).await;
+        let list = t
+            .app
+            .create_prospect_list(
+                &ops_a,
+                salesops_app::prospecting::ListInput {
+                    name: Some("Maschinenbau".into()),
+                    team_id: Some(Some(team)),
+                    reps: Some(vec![sara]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .list;
+        let mut ids = vec![];
+        for name in ["Weber GmbH", "Huber AG", "Bauer KG", "Kurz OHG"] {
+            let p = t
+                .app
+                .create_prospect(
+                    &ops_a,
+                    list.id,
+                    salesops_app::prospecting::ProspectInput {
+                        company_name: Some(Some(name.into())),
+                        assigned_to: Some(Some(sara)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            ids.push(p.id);
+        }
+        let types = t.app.list_activity_types(&sara_a, false).await.unwrap();
+        let call = types
+            .iter()
+            .find(|x| x.activity_type.kind == salesops_domain::ActivityKind::Call)
+            .unwrap()
+            .activity_type
+            .id;
+        // Sara calls Weber twice, Huber and Bauer once; Kurz is never called.
+        for p in [ids[0], ids[0], ids[1], ids[2]] {
+            t.app
+                .log_activity(
+                    &sara_a,
+                    salesops_app::activities::ActivityInput {
+                        type_id: Some(call),
+                        prospect_id: Some(p),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        // Weber becomes a lead (then one call on it); Huber is a bad fit.
+        let (_, lead) = t
+            .app
+            .convert_prospect(&sara_a, ids[0], None, Default::default())
+            .await
+            .unwrap();
+        t.app
+            .disqualify_prospect(&sara_a, ids[1], None, Some("Bad fit".into()))
+            .await
+            .unwrap();
+        t.app
+            .log_activity(
+                &sara_a,
+                salesops_app::activities::ActivityInput {
+                    type_id: Some(call),
+                    lead_id: Some(lead.id),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let admin = t.token(t.admin).await;
+        let v = report(&t, &admin, "prospecting?preset=this_month").await;
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{v}");
+        assert_eq!(rows[0]["user_id"], json!(sara));
+        let keys = [
+            "prospects_worked",
+            "activities_before_lead",
+            "converted",
+            "disqualified",
+            "conversion_rate",
+            "bad_fit_share",
+            "activities_on_leads",
+        ];
+        // 3 worked, 4 calls, 1 converted, 1 disqualified: 1/3 converted, 1/2 bad fit, 1 call on the lead.
+        assert_eq!(
+            cells(&v, &rows[0], &keys),
+            json!(["3", "4", "1", "1", "0.3333", "0.5", "1"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+    }
+}
