@@ -268,6 +268,8 @@ impl App {
         auth::purge_failures(&mut self.conn(), at - chrono::Duration::days(1)).await?;
         salesops_store::idempotency::purge(&mut self.conn(), at - chrono::Duration::hours(24))
             .await?;
+        self.fail_abandoned_imports(at - chrono::Duration::hours(6))
+            .await?;
         Ok(())
     }
 }

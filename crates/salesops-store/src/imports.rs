@@ -214,3 +214,23 @@ pub async fn ids_where(
         .map(|r| r.id)
         .collect())
 }
+
+/// Marks the jobs of every organisation that are still queued or running
+/// but were created before `before` as failed with `report` (their server
+/// stopped while they ran). Returns how many.
+pub async fn fail_abandoned(
+    c: &mut impl Conn,
+    before: chrono::DateTime<chrono::Utc>,
+    report: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    let q = Query::update()
+        .table("import_jobs")
+        .value("status", "failed")
+        .value("report", report)
+        .value("finished_at", at)
+        .and_where(Expr::col("status").is_in(["queued", "running"]))
+        .and_where(Expr::col("created_at").lt(before))
+        .to_owned();
+    c.exec(&q).await
+}

@@ -39,6 +39,11 @@ pub fn state(app: salesops_app::App, config: WebConfig) -> AppState {
     }
 }
 
+/// Removes abandoned CSV uploads of the import page older than `max_age`.
+pub fn sweep_uploads(max_age: std::time::Duration) -> usize {
+    ui::imports::sweep_uploads(max_age)
+}
+
 /// The whole application: API, UI, documents and health checks.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()

@@ -60,7 +60,13 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
     };
     let (org, user) = (auth.actor.org_id, auth.actor.user_id);
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, s.config.body_limit).await {
+    // CSV uploads have a limit of their own; the key covers them too.
+    let limit = if parts.uri.path().ends_with("/imports") {
+        crate::api::imports::UPLOAD_LIMIT
+    } else {
+        s.config.body_limit
+    };
+    let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => return ApiError::PayloadTooLarge.into_response(),
     };

@@ -36,6 +36,17 @@ async fn import(t: &TestApp, token: &str, kind: &str, csv: &[u8], extra: &[(&str
 }
 
 async fn upload(t: &TestApp, token: &str, kind: &str, csv: &[u8], extra: &[(&str, &str)]) -> Resp {
+    upload_with(t, token, kind, csv, extra, None).await
+}
+
+async fn upload_with(
+    t: &TestApp,
+    token: &str,
+    kind: &str,
+    csv: &[u8],
+    extra: &[(&str, &str)],
+    key: Option<&str>,
+) -> Resp {
     let boundary = "XbOuNdArYx";
     let mut body = vec![];
     let mut part = |name: &str, value: &[u8], file: bool| {
@@ -58,17 +69,18 @@ async fn upload(t: &TestApp, token: &str, kind: &str, csv: &[u8], extra: &[(&str
     }
     part("file", csv, true);
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let req = Request::builder()
+    let mut req = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/imports")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .unwrap();
-    t.raw(req).await
+        );
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    t.raw(req.body(Body::from(body)).unwrap()).await
 }
 
 async fn companies(t: &TestApp, token: &str) -> Vec<Value> {
@@ -247,5 +259,101 @@ async fn permissions_apply_to_the_importing_user() {
             .send(Req::new(Method::GET, &loc).header("authorization", &format!("Bearer {admin}")))
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn a_large_upload_with_an_idempotency_key_is_taken_once() {
+    for t in TestApp::all().await {
+        let admin = bearer(&t.token(t.admin).await);
+        // About 2 MiB: above the limit of ordinary JSON bodies.
+        let mut csv = b"external_id;name;city\n".to_vec();
+        for i in 0..40_000 {
+            csv.extend_from_slice(format!("k-{i:06};Firma Nummer {i:06} GmbH;Stadt\n").as_bytes());
+        }
+        assert!(csv.len() > 1_500_000);
+        let first = upload_with(
+            &t,
+            &admin,
+            "companies",
+            &csv,
+            &[("dry_run", "true")],
+            Some("big-1"),
+        )
+        .await;
+        assert_eq!(
+            first.status,
+            StatusCode::ACCEPTED,
+            "{}: {}",
+            t.backend,
+            first.text()
+        );
+        let again = upload_with(
+            &t,
+            &admin,
+            "companies",
+            &csv,
+            &[("dry_run", "true")],
+            Some("big-1"),
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text());
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_eq!(first.json()["id"], again.json()["id"], "one job");
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_server_stopped_is_marked_failed_by_housekeeping() {
+    for t in TestApp::all().await {
+        let admin = bearer(&t.token(t.admin).await);
+        let job = |age_hours: i64| salesops_store::imports::ImportJob {
+            org_id: t.org.0,
+            id: uuid::Uuid::now_v7(),
+            user_id: t.admin.0,
+            kind: "companies".into(),
+            status: "running".into(),
+            dry_run: false,
+            skip_invalid: false,
+            list_id: None,
+            file_name: "f.csv".into(),
+            rows_total: 10,
+            rows_done: 3,
+            created_count: 0,
+            updated_count: 0,
+            skipped_count: 0,
+            error_count: 0,
+            report: "{}".into(),
+            created_at: chrono::Utc::now() - chrono::Duration::hours(age_hours),
+            started_at: None,
+            finished_at: None,
+        };
+        let (old, fresh) = (job(7), job(1));
+        let mut c = t.app.db.clone();
+        salesops_store::imports::insert(&mut c, &old).await.unwrap();
+        salesops_store::imports::insert(&mut c, &fresh)
+            .await
+            .unwrap();
+        t.app.housekeeping().await.unwrap();
+        let get = |id: uuid::Uuid| {
+            t.send(
+                Req::new(Method::GET, format!("/api/v1/imports/{id}"))
+                    .header("authorization", &format!("Bearer {admin}")),
+            )
+        };
+        let v = get(old.id).await.json();
+        assert_eq!(v["status"], "failed", "{}: {v}", t.backend);
+        assert!(
+            v["report"]["failure"]
+                .as_str()
+                .unwrap()
+                .contains("interrupted"),
+            "{v}"
+        );
+        assert_eq!(
+            get(fresh.id).await.json()["status"],
+            "running",
+            "a running job is left alone"
+        );
     }
 }

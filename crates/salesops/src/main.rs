@@ -698,6 +698,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                 if let Err(e) = app.housekeeping().await {
                     tracing::warn!(error = %e, "housekeeping failed");
                 }
+                let swept = salesops_web::sweep_uploads(std::time::Duration::from_secs(86_400));
+                if swept > 0 {
+                    tracing::info!(files = swept, "abandoned uploads removed");
+                }
             }
         }
     });

@@ -164,6 +164,37 @@ fn opts_writes(p: Progress) -> bool {
     p.phase == super::Phase::Writing
 }
 
+impl App {
+    /// Jobs still queued or running although created before `before` lost
+    /// their server (a job runs in the process that took the upload, and
+    /// no import takes hours): they are marked failed, so that nobody
+    /// waits on them. An import writes in one transaction, so an
+    /// interrupted one wrote nothing.
+    pub async fn fail_abandoned_imports(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        let report = Report {
+            failure: Some(
+                "the import was interrupted (its server stopped); nothing was written; upload the file again"
+                    .into(),
+            ),
+            ..Report::default()
+        };
+        let n = salesops_store::imports::fail_abandoned(
+            &mut self.conn(),
+            before,
+            &serde_json::to_string(&report).unwrap_or_default(),
+            now(),
+        )
+        .await?;
+        if n > 0 {
+            tracing::warn!(jobs = n, "import jobs marked failed: their server stopped");
+        }
+        Ok(n)
+    }
+}
+
 /// A job's report (empty until it ends).
 pub fn job_report(j: &ImportJob) -> Option<Report> {
     serde_json::from_str::<Report>(&j.report).ok()

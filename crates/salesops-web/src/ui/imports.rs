@@ -22,7 +22,7 @@ pub struct Column {
     pub index: usize,
     pub header: String,
     /// (field, selected)
-    pub options: Vec<(&'static str, bool)>,
+    pub options: Vec<(&'static str, String, bool)>,
     /// The column's values in the first rows.
     pub cells: Vec<String>,
 }
@@ -49,7 +49,7 @@ struct MappingPage {
     token: String,
     file_name: String,
     columns: Vec<Column>,
-    fields: Vec<&'static str>,
+    fields: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
@@ -139,6 +139,27 @@ pub async fn index(State(s): State<AppState>, session: Session, uri: Uri) -> Res
 /// Where uploaded files wait for their mapping.
 fn upload_dir() -> std::path::PathBuf {
     std::env::temp_dir().join("salesops-uploads")
+}
+
+/// Removes uploaded files whose mapping was never submitted, once they are
+/// older than `max_age`. Returns how many.
+pub fn sweep_uploads(max_age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(upload_dir()) else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > max_age);
+        if old && std::fs::remove_file(e.path()).is_ok() {
+            n += 1;
+        }
+    }
+    n
 }
 
 fn upload_path(token: &Uuid) -> std::path::PathBuf {
@@ -268,7 +289,13 @@ pub async fn upload(State(s): State<AppState>, session: Session, mut mp: Multipa
             header: h.clone(),
             options: fields
                 .iter()
-                .map(|f| (*f, preview.mapped[i] == Some(*f)))
+                .map(|f| {
+                    (
+                        *f,
+                        format!("{} ({f})", ctx.t(&format!("csv-field-{f}"))),
+                        preview.mapped[i] == Some(*f),
+                    )
+                })
                 .collect(),
             cells: preview
                 .rows
@@ -276,6 +303,10 @@ pub async fn upload(State(s): State<AppState>, session: Session, mut mp: Multipa
                 .map(|r| r.get(i).cloned().unwrap_or_default())
                 .collect(),
         })
+        .collect();
+    let field_labels = fields
+        .iter()
+        .map(|f| format!("{} ({f})", ctx.t(&format!("csv-field-{f}"))))
         .collect();
     render(&MappingPage {
         kind_label: kind_label(&ctx, kind),
@@ -285,7 +316,7 @@ pub async fn upload(State(s): State<AppState>, session: Session, mut mp: Multipa
         token: token.to_string(),
         file_name: file_name.chars().take(200).collect(),
         columns,
-        fields,
+        fields: field_labels,
         rows: preview.rows,
     })
     .into_response()

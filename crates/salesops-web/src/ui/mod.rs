@@ -5,7 +5,7 @@ mod activities;
 mod activity_types;
 mod crm;
 mod goals;
-mod imports;
+pub(crate) mod imports;
 mod leads;
 mod pages;
 mod people;
