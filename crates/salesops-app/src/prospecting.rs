@@ -287,12 +287,11 @@ impl App {
         id: ProspectListId,
         if_match: Option<i64>,
     ) -> Result<()> {
-        let (l, _, t) = self.readable_list(actor, id).await?;
+        let (_, _, t) = self.readable_list(actor, id).await?;
         require(actor, Resource::ProspectList, Action::Delete, Some(&t))?;
-        if if_match.is_some_and(|v| v != l.version) {
-            return Err(AppError::Stale);
-        }
         let mut tx = self.db.begin().await?;
+        // The version is checked in the transaction that deletes.
+        prospecting::claim_list(&mut tx, actor.org_id, id, if_match, now()).await?;
         let counts = prospecting::list_counts(&mut tx, actor.org_id, id).await?;
         if counts.converted > 0 {
             return Err(AppError::Conflict(format!(

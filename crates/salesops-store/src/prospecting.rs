@@ -269,6 +269,33 @@ pub async fn delete_list(c: &mut impl Conn, org: OrgId, id: ProspectListId) -> R
     delete_by_id(c, "prospect_lists", org, id.0).await
 }
 
+/// Takes the list for a change in the current transaction when it is still
+/// at `version` (any version when `None`): bumps its version, which also
+/// holds the row until the transaction ends. `Stale` when it changed,
+/// `NotFound` when it is gone.
+pub async fn claim_list(
+    c: &mut impl Conn,
+    org: OrgId,
+    id: ProspectListId,
+    version: Option<i64>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let mut q = Query::update();
+    q.table("prospect_lists")
+        .value("updated_at", at)
+        .value("version", Expr::col("version").add(1))
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("id").eq(id.0));
+    if let Some(v) = version {
+        q.and_where(Expr::col("version").eq(v));
+    }
+    if c.exec(&q).await? == 0 {
+        get_list(c, org, id).await?;
+        return Err(crate::StoreError::Stale);
+    }
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct Rep {
     #[sqlx(try_from = "Uuid")]
