@@ -36,6 +36,14 @@ async fn health_ready_and_openapi() {
             "/api/v1/api-tokens",
             "/api/v1/api-tokens/{id}",
             "/api/v1/auth/login",
+            "/api/v1/goals",
+            "/api/v1/goals/{id}",
+            "/api/v1/goals/progress",
+            "/api/v1/planner",
+            "/api/v1/planner/apply",
+            "/api/v1/kpis",
+            "/api/v1/forecast",
+            "/api/v1/reports/{kind}",
         ] {
             assert!(doc["paths"].get(p).is_some(), "OpenAPI lacks {p}");
         }

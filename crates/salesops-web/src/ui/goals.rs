@@ -678,6 +678,11 @@ impl PlannerPage {
         }
     }
 
+    /// A whole count written the reader's way (1.452 in German).
+    pub fn count(&self, v: &i64) -> String {
+        super::reports::number(self.ctx.lang, Decimal::from(*v))
+    }
+
     pub fn ratio_value(&self, name: &str, v: &str) -> String {
         match (&self.plan, name) {
             (Some(_), "deal_size") => self.figure("revenue", v),

@@ -12,7 +12,7 @@ mod people;
 mod pipelines;
 mod prospecting;
 mod rates;
-mod reports;
+pub(crate) mod reports;
 mod teams;
 
 use crate::extract::{Auth, LANG_COOKIE, SESSION_COOKIE, Via, cookie};
