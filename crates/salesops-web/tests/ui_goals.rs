@@ -180,5 +180,10 @@ async fn report_pages_and_the_dashboard_render_with_drill_down() {
             "{html}"
         );
         assert!(html.contains("id=\"leaderboard\"") && html.contains("id=\"funnel\""));
+        // Every KPI, and why the ones without inputs are empty, in German.
+        assert!(
+            html.contains("Alle Kennzahlen") && html.contains("es gibt noch keine Verträge"),
+            "{html}"
+        );
     }
 }

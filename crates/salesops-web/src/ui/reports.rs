@@ -694,6 +694,8 @@ struct DashboardPage {
     by_activities: Vec<Leader>,
     by_wins: Vec<Leader>,
     by_revenue: Vec<Leader>,
+    /// Every KPI: label, value, previous, why it is missing.
+    all: Vec<(String, String, String, String)>,
 }
 
 /// A funnel: one horizontal bar per stage, as wide as its share of the first.
@@ -819,6 +821,32 @@ pub async fn dashboard(State(s): State<AppState>, session: Session, uri: Uri) ->
             }
         })
         .collect();
+    let all = kpis
+        .kpis
+        .iter()
+        .map(|k| {
+            (
+                ctx.t(&format!("kpi-{}", k.key)),
+                show(&ctx, actx.base, k.unit, k.value),
+                k.previous
+                    .map(|p| show(&ctx, actx.base, k.unit, Some(p)))
+                    .unwrap_or_default(),
+                if k.value.is_none() {
+                    ctx.t(match k.key.as_str() {
+                        "forecast_accuracy" => "kpi-why-snapshots",
+                        "profit_margin" | "cac" | "sales_efficiency" => "kpi-why-costs",
+                        "churn_rate" | "clv" => "kpi-why-contracts",
+                        "nps" => "kpi-why-nps",
+                        "pipeline_coverage" => "kpi-why-coverage",
+                        "quota_attainment_rate" => "kpi-why-quota",
+                        _ => "kpi-why-zero",
+                    })
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect();
     let col = |r: &Report, key: &str| r.columns.iter().position(|c| c.key == key);
     let leaders = |r: &Report, key: &str, unit: Unit| -> Vec<Leader> {
         let Some(i) = col(r, key) else { return vec![] };
@@ -901,6 +929,7 @@ pub async fn dashboard(State(s): State<AppState>, session: Session, uri: Uri) ->
         by_revenue: leaders(&team, "revenue", Unit::Money),
         goals: lines,
         behind,
+        all,
         ctx,
     };
     render(&page)
