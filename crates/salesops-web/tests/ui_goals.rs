@@ -44,6 +44,35 @@ async fn a_manager_sets_a_goal_and_the_rep_sees_it_on_the_home_page() {
             "{html}"
         );
         assert!(html.contains("id=\"goal-progress\""), "{html}");
+        // Raise the target in place; a second change at the old version is refused.
+        let id = html
+            .split("action=\"/goals/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let path = format!("/goals/{id}");
+        let edit = |target: &'static str| {
+            post(
+                &path,
+                &cookie,
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("version", "1"),
+                    ("target", target),
+                    ("valid_until", ""),
+                ],
+            )
+        };
+        let r = t.raw(edit("6")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let r = t.raw(edit("7")).await;
+        assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.text());
+        let page = t.raw(get("/goals?updated=1", &cookie, "en")).await;
+        assert!(page.text().contains("Ziel geändert."));
+        assert!(page.text().contains("value=\"6\""), "{}", page.text());
 
         // The rep's home page shows the goal with its pace.
         let rep_cookie = ui_login(&t, "rep@test.example", PASSWORD).await;

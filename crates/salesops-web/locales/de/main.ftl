@@ -663,3 +663,4 @@ kpi-why-nps = es gibt noch keine NPS-Antworten
 kpi-why-coverage = kein Umsatzziel für den Zeitraum, oder es ist erreicht
 kpi-why-quota = kein Verkäufer hat ein Umsatzziel für den Zeitraum
 kpi-why-zero = im Zeitraum gibt es nichts, wodurch geteilt werden könnte
+goal-updated = Ziel geändert.

@@ -663,3 +663,4 @@ kpi-why-nps = no NPS responses exist yet
 kpi-why-coverage = no revenue goal for the period, or it is reached
 kpi-why-quota = no rep has a revenue goal for the period
 kpi-why-zero = nothing to divide by in the period
+goal-updated = Goal changed.

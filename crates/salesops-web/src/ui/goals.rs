@@ -38,6 +38,9 @@ pub struct GoalLine {
 /// A goal as set.
 pub struct GoalRow {
     pub id: String,
+    /// The target as typed in the edit form (a count, or an amount).
+    pub target_input: String,
+    pub valid_until: String,
     pub version: i64,
     pub who: String,
     pub metric: String,
@@ -241,6 +244,12 @@ async fn goals_page(
         .iter()
         .map(|g| GoalRow {
             id: g.id.to_string(),
+            target_input: if g.metric == GoalMetric::RevenueWon {
+                Money::new(g.target, actx.base).amount_string()
+            } else {
+                g.target.to_string()
+            },
+            valid_until: g.valid_until.map(|d| d.to_string()).unwrap_or_default(),
             version: g.version,
             who: who_of(&ctx, &actx, g),
             metric: metric_label(&ctx, &actx, g),
@@ -381,6 +390,8 @@ pub async fn list(State(s): State<AppState>, session: Session, uri: Uri) -> Resp
     }
     let notice = if q.contains_key("created") {
         Some(super::i18n::t(lang, "goal-created"))
+    } else if q.contains_key("updated") {
+        Some(super::i18n::t(lang, "goal-updated"))
     } else if q.contains_key("deleted") {
         Some(super::i18n::t(lang, "goal-deleted"))
     } else {
@@ -503,6 +514,57 @@ pub async fn create(State(s): State<AppState>, session: Session, form: Form) -> 
             )
             .await
         }
+        Err(e) => UiError::new(session.actor().locale, e).into_response(),
+    }
+}
+
+/// Changes a goal's target and last day (at the version the form showed).
+pub async fn update(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    if let Err(e) = form.check_csrf(&session) {
+        return e.into_response();
+    }
+    let id: GoalId = match super::parse_id(&session, &id) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let mut errs = Invalid::default();
+    let target = form.opt("target").and_then(|t| {
+        let plain = if t.contains(',') {
+            t.replace('.', "").replace(',', ".")
+        } else {
+            t.clone()
+        };
+        errs.check(
+            "target",
+            Decimal::from_str(&plain).map_err(|_| "must be a number"),
+        )
+    });
+    let until = super::form_date(&form, "valid_until", &mut errs);
+    let version = form.opt("version").and_then(|v| v.parse().ok());
+    let result = match errs.into_result() {
+        Ok(()) => s
+            .app
+            .update_goal(
+                session.actor(),
+                id,
+                salesops_app::goals::GoalPatch {
+                    target,
+                    valid_from: None,
+                    valid_until: Some(until),
+                },
+                version,
+            )
+            .await
+            .map(|_| ()),
+        Err(i) => Err(AppError::Invalid(i)),
+    };
+    match result {
+        Ok(()) => Redirect::to("/goals?updated=1").into_response(),
         Err(e) => UiError::new(session.actor().locale, e).into_response(),
     }
 }

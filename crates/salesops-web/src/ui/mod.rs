@@ -125,6 +125,7 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         )
         .route("/exchange-rates", get(rates::list).post(rates::save))
         .route("/goals", get(goals::list).post(goals::create))
+        .route("/goals/{id}", post(goals::update))
         .route("/goals/{id}/delete", post(goals::delete))
         .route("/planner", get(goals::planner))
         .route("/reports", get(reports::index))
