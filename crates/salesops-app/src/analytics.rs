@@ -136,23 +136,34 @@ impl Ctx {
         }
     }
 
-    /// The permission target of a scope (`None`: the organisation).
+    /// The permission target of a scope (`None`: the organisation): a team
+    /// itself, or a user and the teams they are a member of. Teams above
+    /// count only for those who manage them (see [`Ctx::reaches`]).
     pub fn target(&self, scope: Scope) -> Option<Target> {
         match scope {
             Scope::Org => None,
             Scope::Team(t) => Some(Target {
                 owner: None,
-                teams: self.team_ancestry(t),
+                teams: vec![t],
             }),
             Scope::User(u) => Some(Target {
                 owner: Some(u),
-                teams: self
-                    .teams_of(u)
-                    .into_iter()
-                    .flat_map(|t| self.team_ancestry(t))
-                    .collect(),
+                teams: self.teams_of(u),
             }),
         }
+    }
+
+    /// Does a manager lead a team above one of the target's teams? The
+    /// manager of a region reaches its sub-teams; a mere member of the
+    /// region does not.
+    pub fn reaches(&self, actor: &Actor, target: &Target) -> bool {
+        actor.role == salesops_domain::Role::Manager
+            && target.teams.iter().any(|t| {
+                self.team_ancestry(*t)
+                    .iter()
+                    .skip(1)
+                    .any(|a| actor.manages.contains(a))
+            })
     }
 
     pub fn person(&self, id: UserId) -> Option<&Person> {
@@ -301,11 +312,21 @@ pub fn measure(
     }
 }
 
+/// Dates the figures accept: wide enough for any history and plan, narrow
+/// enough that period arithmetic never leaves the calendar.
+pub fn in_range(d: NaiveDate) -> bool {
+    (1900..=2200).contains(&chrono::Datelike::year(&d))
+}
+
 /// Parses an optional `YYYY-MM-DD` date for `field`.
 pub fn parse_date(field: &str, s: Option<&str>, errs: &mut Invalid) -> Option<NaiveDate> {
     let s = s.map(str::trim).filter(|s| !s.is_empty())?;
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) => Some(d),
+        Ok(d) if in_range(d) => Some(d),
+        Ok(_) => {
+            errs.push(field, "must be a date between 1900 and 2200");
+            None
+        }
         Err(_) => {
             errs.push(field, "must be a date (YYYY-MM-DD)");
             None
@@ -438,7 +459,9 @@ impl App {
             _ => {}
         }
         let target = ctx.target(scope);
-        if crate::permissions::can(actor, Resource::Report, Action::Read, target.as_ref()) {
+        if crate::permissions::can(actor, Resource::Report, Action::Read, target.as_ref())
+            || target.as_ref().is_some_and(|t| ctx.reaches(actor, t))
+        {
             return Ok(());
         }
         match scope {

@@ -6,7 +6,7 @@ use crate::analytics::{Ctx, Scope};
 use crate::permissions::Actor;
 use crate::{App, Result};
 use chrono::Datelike;
-use salesops_domain::{LeadStatus, PipelineId, UserId};
+use salesops_domain::{LeadStatus, PipelineId, TeamId, UserId};
 use salesops_store::analytics::{self as facts, LeadFact};
 use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
@@ -99,7 +99,13 @@ fn month_of(l: &LeadFact) -> String {
 }
 
 /// Builds the forecast from open leads (pure; tested by hand).
-pub fn build(ctx: &Ctx, leads: &[LeadFact], users: Option<&HashSet<Uuid>>) -> Forecast {
+/// `teams_allowed`: the teams the lines per team may show (`None`: all).
+pub fn build(
+    ctx: &Ctx,
+    leads: &[LeadFact],
+    users: Option<&HashSet<Uuid>>,
+    teams_allowed: Option<&HashSet<TeamId>>,
+) -> Forecast {
     let mut total = Line::new(None, String::new());
     let mut by_pipeline: BTreeMap<Uuid, Line> = BTreeMap::new();
     let mut by_user: BTreeMap<Uuid, Line> = BTreeMap::new();
@@ -136,14 +142,21 @@ pub fn build(ctx: &Ctx, leads: &[LeadFact], users: Option<&HashSet<Uuid>>) -> Fo
                 .entry(o)
                 .or_insert_with(|| Line::new(Some(o), ctx.name_of(UserId(o))))
                 .add(&m, amount, p);
-            for t in ctx.teams_of(UserId(o)) {
-                for t in ctx.team_ancestry(t) {
-                    let name = ctx.team(t).map(|x| x.name.clone()).unwrap_or_default();
-                    by_team
-                        .entry(t.0)
-                        .or_insert_with(|| Line::new(Some(t.0), name))
-                        .add(&m, amount, p);
-                }
+            // Each team the owner is in, and the teams above: once each.
+            let mut teams: Vec<TeamId> = ctx
+                .teams_of(UserId(o))
+                .into_iter()
+                .flat_map(|t| ctx.team_ancestry(t))
+                .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
+                .collect();
+            teams.sort();
+            teams.dedup();
+            for t in teams {
+                let name = ctx.team(t).map(|x| x.name.clone()).unwrap_or_default();
+                by_team
+                    .entry(t.0)
+                    .or_insert_with(|| Line::new(Some(t.0), name))
+                    .add(&m, amount, p);
             }
         }
     }
@@ -196,7 +209,14 @@ impl App {
         )
         .await?;
         let set: Option<HashSet<Uuid>> = users.map(|v| v.into_iter().map(|u| u.0).collect());
-        let f = build(&ctx, &leads, set.as_ref());
+        // Lines per team stay inside the scope: a team's own tree, none
+        // for one person.
+        let allowed: Option<HashSet<TeamId>> = match scope {
+            Scope::Org => None,
+            Scope::Team(t) => Some(ctx.team_tree(t).into_iter().collect()),
+            Scope::User(_) => Some(HashSet::new()),
+        };
+        let f = build(&ctx, &leads, set.as_ref(), allowed.as_ref());
         Ok((f, ctx))
     }
 }

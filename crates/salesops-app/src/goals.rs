@@ -60,22 +60,36 @@ pub struct Progress {
 type Line = (Goal, Option<UserId>, Option<TeamId>, Vec<UserId>);
 
 /// The permission target of a goal: a user goal belongs to the user and
-/// their teams; a team goal to the team and the teams above it.
+/// their teams; a team goal to the team. Managers of the teams above reach
+/// them too ([`may`]).
 fn goal_target(ctx: &Ctx, g: &Goal) -> Target {
     match (g.user_id, g.team_id) {
         (Some(u), _) => Target {
             owner: Some(UserId(u)),
-            teams: ctx
-                .teams_of(UserId(u))
-                .into_iter()
-                .flat_map(|t| ctx.team_ancestry(t))
-                .collect(),
+            teams: ctx.teams_of(UserId(u)),
         },
         (None, Some(t)) => Target {
             owner: None,
-            teams: ctx.team_ancestry(TeamId(t)),
+            teams: vec![TeamId(t)],
         },
         (None, None) => Target::default(),
+    }
+}
+
+/// May the actor do `action` on a goal?
+pub fn may(actor: &Actor, ctx: &Ctx, action: Action, g: &Goal) -> bool {
+    let t = goal_target(ctx, g);
+    can(actor, Resource::Goal, action, Some(&t)) || ctx.reaches(actor, &t)
+}
+
+/// `Ok` when allowed; `NotFound` when the actor may not even read the goal.
+fn require_goal(actor: &Actor, ctx: &Ctx, action: Action, g: &Goal) -> Result<()> {
+    if may(actor, ctx, action, g) {
+        Ok(())
+    } else if !may(actor, ctx, Action::Read, g) {
+        Err(AppError::NotFound)
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 
@@ -188,10 +202,15 @@ impl App {
                 .containing(ctx.today)
                 .from
         });
-        if let Some(u) = input.valid_until
-            && u < valid_from
-        {
-            errs.push("valid_until", "must not be before valid_from");
+        if !crate::analytics::in_range(valid_from) {
+            errs.push("valid_from", "must be a date between 1900 and 2200");
+        }
+        if let Some(u) = input.valid_until {
+            if !crate::analytics::in_range(u) {
+                errs.push("valid_until", "must be a date between 1900 and 2200");
+            } else if u < valid_from {
+                errs.push("valid_until", "must not be before valid_from");
+            }
         }
         errs.into_result()?;
         let at = now();
@@ -231,12 +250,7 @@ impl App {
             let mut g = self.check_goal_input(&ctx, input).await?;
             g.org_id = actor.org_id;
             g.created_by = Some(actor.user_id.0);
-            if !can(
-                actor,
-                Resource::Goal,
-                Action::Create,
-                Some(&goal_target(&ctx, &g)),
-            ) {
+            if !may(actor, &ctx, Action::Create, &g) {
                 return Err(AppError::Forbidden);
             }
             out.push(g);
@@ -251,12 +265,7 @@ impl App {
     pub async fn get_goal(&self, actor: &Actor, id: GoalId) -> Result<Goal> {
         let ctx = self.analytics_ctx(actor).await?;
         let g = goals::get(&mut self.conn(), actor.org_id, id).await?;
-        require(
-            actor,
-            Resource::Goal,
-            Action::Read,
-            Some(&goal_target(&ctx, &g)),
-        )?;
+        require_goal(actor, &ctx, Action::Read, &g)?;
         Ok(g)
     }
 
@@ -287,14 +296,7 @@ impl App {
         Ok(goals::list(&mut self.conn(), actor.org_id, &f)
             .await?
             .into_iter()
-            .filter(|g| {
-                can(
-                    actor,
-                    Resource::Goal,
-                    Action::Read,
-                    Some(&goal_target(&ctx, g)),
-                )
-            })
+            .filter(|g| may(actor, &ctx, Action::Read, g))
             .collect())
     }
 
@@ -307,12 +309,7 @@ impl App {
     ) -> Result<Goal> {
         let ctx = self.analytics_ctx(actor).await?;
         let g = goals::get(&mut self.conn(), actor.org_id, id).await?;
-        require(
-            actor,
-            Resource::Goal,
-            Action::Update,
-            Some(&goal_target(&ctx, &g)),
-        )?;
+        require_goal(actor, &ctx, Action::Update, &g)?;
         let mut errs = Invalid::default();
         let mut changes: Vec<(&'static str, SimpleExpr)> = vec![];
         if patch.target.is_some()
@@ -322,6 +319,11 @@ impl App {
         }
         let from = patch.valid_from.unwrap_or(g.valid_from);
         let until = patch.valid_until.unwrap_or(g.valid_until);
+        if !crate::analytics::in_range(from)
+            || until.is_some_and(|u| !crate::analytics::in_range(u))
+        {
+            errs.push("valid_until", "dates must be between 1900 and 2200");
+        }
         if until.is_some_and(|u| u < from) {
             errs.push("valid_until", "must not be before valid_from");
         }
@@ -343,12 +345,7 @@ impl App {
     ) -> Result<()> {
         let ctx = self.analytics_ctx(actor).await?;
         let g = goals::get(&mut self.conn(), actor.org_id, id).await?;
-        require(
-            actor,
-            Resource::Goal,
-            Action::Delete,
-            Some(&goal_target(&ctx, &g)),
-        )?;
+        require_goal(actor, &ctx, Action::Delete, &g)?;
         Ok(goals::delete(&mut self.conn(), actor.org_id, id, if_match).await?)
     }
 

@@ -296,7 +296,9 @@ fn values(
         .iter()
         .filter(|a| inr(a.happened_at) && mine(Some(a.user_id)))
         .collect();
-    let n_acts = acts.len() as i64;
+    // Per rep: the reps' own activities over the reps.
+    let rep_ids: HashSet<Uuid> = reps.iter().map(|p| p.id.0).collect();
+    let n_acts = acts.iter().filter(|a| rep_ids.contains(&a.user_id)).count() as i64;
     let rep_days = reps.len() as i64 * period.working_days();
     let (selling, all_minutes) = acts.iter().fold((0i64, 0i64), |(s, a), x| {
         let m = x.duration_minutes.unwrap_or(0) as i64;
@@ -480,9 +482,20 @@ fn values(
 impl App {
     /// Every KPI of METRICS.md for `period` and `scope`, with the previous
     /// period of equal length.
-    pub async fn kpis(&self, actor: &Actor, scope: Scope, period: Period) -> Result<KpiReport> {
+    pub async fn kpis(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+        period: Period,
+        pipeline: Option<salesops_domain::PipelineId>,
+    ) -> Result<KpiReport> {
         let ctx = self.analytics_ctx(actor).await?;
         self.check_scope(actor, &ctx, scope)?;
+        if let Some(p) = pipeline
+            && !ctx.pipelines.iter().any(|x| x.pipeline.id == p)
+        {
+            return Err(crate::AppError::NotFound);
+        }
         let previous = period.previous();
         let users: Option<HashSet<Uuid>> = ctx
             .users(scope)
@@ -497,6 +510,7 @@ impl App {
                 org,
                 &facts::LeadScope {
                     since: Some(p0),
+                    pipeline,
                     ..Default::default()
                 },
             )
@@ -510,7 +524,7 @@ impl App {
                     users: users
                         .as_ref()
                         .map(|s| s.iter().map(|u| UserId(*u)).collect()),
-                    pipeline: None,
+                    pipeline,
                 },
             )
             .await?,
@@ -522,6 +536,7 @@ impl App {
             org,
             &facts::LeadScope {
                 since: Some(p0),
+                pipeline,
                 ..Default::default()
             },
         )
@@ -632,31 +647,39 @@ impl App {
                 .filter_map(|l| ctx.revenue(l))
                 .sum()
         };
-        let mut quota = None::<i64>;
+        // The reps' own quotas where there are any; otherwise the goals of
+        // (non-empty) teams inside the scope. Never both: a team's goal is
+        // usually the sum of its members'.
         let mut per_rep: HashMap<Uuid, i64> = HashMap::new();
+        let mut team_quota = None::<i64>;
         for g in all.iter().filter(|g| applies(g)) {
             match (g.assignee, g.user_id, g.team_id) {
                 (GoalAssignee::User, Some(u), _) if in_scope(u) => {
-                    *quota.get_or_insert(0) += g.target;
                     *per_rep.entry(u).or_default() += g.target;
                 }
                 (GoalAssignee::EachMember, _, Some(t)) => {
                     for m in ctx.direct_members(salesops_domain::TeamId(t)) {
                         if in_scope(m.0) {
-                            *quota.get_or_insert(0) += g.target;
                             *per_rep.entry(m.0).or_default() += g.target;
                         }
                     }
                 }
                 (GoalAssignee::Team, _, Some(t)) => {
                     let members = ctx.members_of(salesops_domain::TeamId(t));
-                    if users.is_none_or(|s| members.iter().all(|m| s.contains(&m.0))) {
-                        *quota.get_or_insert(0) += g.target;
+                    if !members.is_empty()
+                        && users.is_none_or(|s| members.iter().all(|m| s.contains(&m.0)))
+                    {
+                        *team_quota.get_or_insert(0) += g.target;
                     }
                 }
                 _ => {}
             }
         }
+        let quota = if per_rep.is_empty() {
+            team_quota
+        } else {
+            Some(per_rep.values().sum())
+        };
         let reached = per_rep
             .iter()
             .filter(|(u, target)| revenue_of(**u) >= **target)

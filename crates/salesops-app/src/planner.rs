@@ -171,6 +171,8 @@ struct Counts {
     revenue: i64,
     won: i64,
     closed: i64,
+    /// Won or lost (cancelled leads were never decided): 1 / win rate.
+    decided: i64,
     prospects: i64,
     converted: i64,
     prospect_calls: i64,
@@ -206,6 +208,12 @@ fn counts(ctx: &Ctx, f: &Facts, window: Period, reps: Option<&HashSet<Uuid>>) ->
         revenue: won.iter().filter_map(|l| ctx.revenue(l)).sum(),
         won: won.len() as i64,
         closed: closed.len() as i64,
+        decided: closed
+            .iter()
+            .filter(|l| {
+                l.status == LeadStatus::Won.as_str() || l.status == LeadStatus::Lost.as_str()
+            })
+            .count() as i64,
         prospects: prospects.len() as i64,
         converted: prospects.iter().filter(|p| p.lead_id.is_some()).count() as i64,
         prospect_calls: 0,
@@ -238,7 +246,9 @@ fn counts(ctx: &Ctx, f: &Facts, window: Period, reps: Option<&HashSet<Uuid>>) ->
 impl App {
     /// Computes a plan (nothing is written).
     pub async fn plan(&self, actor: &Actor, input: &PlannerInput) -> Result<PlanView> {
-        require(actor, Resource::Goal, Action::Read, None)?;
+        // The ratios and the split read the whole organisation's history
+        // and everybody's activity: for those who see all reports.
+        require(actor, Resource::Report, Action::Read, None)?;
         let ctx = self.analytics_ctx(actor).await?;
         let mut errs = Invalid::default();
         let target = match input.target {
@@ -290,11 +300,9 @@ impl App {
             RatioSource::BestQuartile => {
                 let mut by_rep: HashMap<Uuid, (i64, i64)> = HashMap::new();
                 let inr = |t: chrono::DateTime<chrono::Utc>| t0 <= t && t < t1;
-                for l in f
-                    .leads
-                    .iter()
-                    .filter(|l| l.status != "open" && l.closed_at.is_some_and(inr))
-                {
+                for l in f.leads.iter().filter(|l| {
+                    (l.status == "won" || l.status == "lost") && l.closed_at.is_some_and(inr)
+                }) {
                     if let Some(o) = l.owner_id {
                         let e = by_rep.entry(o).or_default();
                         e.1 += 1;
@@ -337,7 +345,7 @@ impl App {
                 r.basis = Some((Decimal::from(h.revenue) / scale, Decimal::from(h.won)));
                 r
             }),
-            from_history("leads_per_deal", h.closed, h.won),
+            from_history("leads_per_deal", h.decided, h.won),
             from_history("prospects_per_lead", h.prospects, h.converted),
             from_history("calls_per_prospect", h.prospect_calls, h.called_prospects),
             from_history("calls_per_lead", h.lead_calls, h.closed),
@@ -553,5 +561,9 @@ impl App {
 }
 
 fn ceil_div(a: i64, b: i64) -> i64 {
-    if b <= 0 { a } else { (a + b - 1).div_euclid(b) }
+    if b <= 0 {
+        a
+    } else {
+        ((a as i128 + b as i128 - 1).div_euclid(b as i128)) as i64
+    }
 }

@@ -214,7 +214,12 @@ impl App {
                     from: Some(p0),
                     to: Some(t1),
                     users: users.clone(),
-                    pipeline: None,
+                    // Prospects have no pipeline: the list report reads all.
+                    pipeline: if kind == Kind::Activity {
+                        p.pipeline
+                    } else {
+                        None
+                    },
                 },
             )
             .await?;

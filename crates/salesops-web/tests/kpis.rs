@@ -857,3 +857,111 @@ async fn the_prospecting_list_report_by_hand() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_region_manager_sees_the_teams_below_and_a_member_of_the_region_does_not() {
+    for t in TestApp::all().await {
+        let f = fixture(&t).await;
+        let admin_a = t.actor(t.admin).await;
+        let head = t.user("head@test.example", "manager").await;
+        let member = t.user("member@test.example", "rep").await;
+        let region = t
+            .app
+            .create_team(
+                &admin_a,
+                salesops_app::teams::NewTeam {
+                    name: "Region Nord".into(),
+                    segment: "sales".into(),
+                    manager_id: Some(head),
+                    member_ids: vec![member],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .team
+            .id;
+        let sub = t
+            .app
+            .create_team(
+                &admin_a,
+                salesops_app::teams::NewTeam {
+                    name: "Hamburg".into(),
+                    segment: "sales".into(),
+                    parent_id: Some(region),
+                    member_ids: vec![f.rep_a, f.rep_b],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .team
+            .id;
+        let march = "from=2026-03-01&to=2026-04-01";
+        let head_tok = t.token(head).await;
+        let member_tok = t.token(member).await;
+        for path in [
+            format!("/api/v1/kpis?team={sub}&{march}"),
+            format!("/api/v1/reports/team?team={sub}&{march}"),
+            format!("/api/v1/goals/progress?team={sub}"),
+            format!("/api/v1/forecast?team={sub}"),
+        ] {
+            let r = t
+                .send(Req::new(Method::GET, path.clone()).cred(&head_tok))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "the region's manager: {path}: {}",
+                r.text()
+            );
+            let r = t
+                .send(Req::new(Method::GET, path.clone()).cred(&member_tok))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::NOT_FOUND,
+                "a member of the region: {path}"
+            );
+        }
+        // The forecast of the sub-team has lines for that team only, each lead once.
+        let v = t
+            .send(Req::new(Method::GET, format!("/api/v1/forecast?team={sub}")).cred(&head_tok))
+            .await
+            .json();
+        let teams = v["by_team"].as_array().unwrap();
+        assert_eq!(teams.len(), 1, "{v}");
+        assert_eq!(teams[0]["id"], json!(sub));
+        assert_eq!(teams[0]["total"]["count"], json!(2));
+        // A team goal on top of the reps' quotas does not double the quota:
+        // coverage stays 40,000 / (60,000 − 50,000).
+        let r = t
+            .send(
+                Req::new(Method::POST, "/api/v1/goals")
+                    .cred(&f.admin)
+                    .json(json!({
+                "assignee": "team", "team_id": sub, "metric": "revenue_won", "period": "month",
+                "target": 100000, "valid_from": "2026-01-01"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let v = t
+            .send(Req::new(Method::GET, format!("/api/v1/kpis?{march}")).cred(&f.admin))
+            .await
+            .json();
+        assert_eq!(kpi(&v, "pipeline_coverage")["value"], json!("4"));
+        // Dates out of the calendar's reach are refused, not a crash.
+        for q in [
+            "/api/v1/goals/progress?date=+262143-12-31",
+            "/api/v1/kpis?from=+262143-12-01&to=+262143-12-31",
+        ] {
+            let r = t.send(Req::new(Method::GET, q).cred(&f.admin)).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{q}: {}",
+                r.text()
+            );
+        }
+    }
+}

@@ -153,7 +153,8 @@ async fn the_seeds_worked_example_comes_out_exactly_and_becomes_goals() {
                 .any(|g| g["metric"] == json!("revenue_won") && g["target"] == json!("30000.00"))
         );
 
-        // A rep may compute a plan but not apply it.
+        // A rep may neither compute a plan (it reads the whole
+        // organisation's history and everybody's activity) nor apply one.
         let rep = t.token(ids[0].parse().unwrap()).await;
         let r = t
             .send(
@@ -162,7 +163,7 @@ async fn the_seeds_worked_example_comes_out_exactly_and_becomes_goals() {
                     .json(seeds_example()),
             )
             .await;
-        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = t
             .send(
                 Req::new(Method::POST, "/api/v1/planner/apply")

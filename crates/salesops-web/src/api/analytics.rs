@@ -122,7 +122,7 @@ pub fn scope_parts(scope: Scope) -> (String, Option<Uuid>) {
 #[utoipa::path(get, path = "/api/v1/kpis", tag = "reports",
     params(("preset" = Option<String>, Query, description = "this_month, last_quarter, last_90_days, ... (default: this month)"),
            ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query, description = "Exclusive"),
-           ("team" = Option<Uuid>, Query), ("user" = Option<Uuid>, Query)),
+           ("team" = Option<Uuid>, Query), ("user" = Option<Uuid>, Query), ("pipeline" = Option<Uuid>, Query)),
     responses((status = 200, body = KpisOut), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn kpis(
     State(s): State<AppState>,
@@ -137,8 +137,20 @@ pub async fn kpis(
         q.to.as_deref(),
         today,
     )?;
+    let mut errs = Invalid::default();
+    let pipeline = q
+        .pipeline
+        .as_deref()
+        .filter(|x| !x.is_empty())
+        .and_then(|x| {
+            errs.check(
+                "pipeline",
+                x.parse::<PipelineId>().map_err(|_| "must be a pipeline id"),
+            )
+        });
+    errs.into_result()?;
     let base = base(&s, &auth).await?;
-    let r = s.app.kpis(&auth.actor, scope, period).await?;
+    let r = s.app.kpis(&auth.actor, scope, period, pipeline).await?;
     let (scope, scope_id) = scope_parts(scope);
     Ok(Json(KpisOut {
         from: r.period.from,

@@ -19,6 +19,18 @@ use salesops_store::goals::Goal;
 use std::collections::HashMap;
 use std::str::FromStr;
 
+/// A number as typed in the reader's language: German "90.000,50" and
+/// English "90,000.50" are both 90000.50.
+pub fn number_in(lang: Locale, s: &str) -> Result<Decimal, &'static str> {
+    let s = s.trim().replace([' ', '\u{a0}'], "");
+    let plain = if lang == Locale::De {
+        s.replace('.', "").replace(',', ".")
+    } else {
+        s.replace(',', "")
+    };
+    Decimal::from_str(&plain).map_err(|_| "must be a number")
+}
+
 /// One progress line as the page shows it.
 pub struct GoalLine {
     pub who: String,
@@ -352,18 +364,7 @@ async fn goals_page(
 }
 
 fn can_manage(a: &salesops_app::Actor, ctx: &Ctx, g: &Goal) -> bool {
-    let target = match (g.user_id, g.team_id) {
-        (Some(u), _) => salesops_app::permissions::Target {
-            owner: Some(UserId(u)),
-            teams: ctx.teams_of(UserId(u)),
-        },
-        (None, Some(t)) => salesops_app::permissions::Target {
-            owner: None,
-            teams: ctx.team_ancestry(TeamId(t)),
-        },
-        _ => Default::default(),
-    };
-    can(a, Resource::Goal, Action::Delete, Some(&target))
+    salesops_app::goals::may(a, ctx, Action::Delete, g)
 }
 
 fn parse_opt<T: FromStr>(field: &str, v: Option<&String>, errs: &mut Invalid) -> Option<T> {
@@ -443,19 +444,9 @@ pub async fn create(State(s): State<AppState>, session: Session, form: Form) -> 
     } else {
         parse_opt::<TeamId>("team_id", form.opt("team_id").as_ref(), &mut errs)
     };
-    let target = match form.opt("target") {
-        None => None,
-        Some(t) => match Decimal::from_str(&t.replace('.', "").replace(',', ".")) {
-            Ok(d) if t.contains(',') => Some(d),
-            _ => match Decimal::from_str(&t) {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    errs.push("target", "must be a number");
-                    None
-                }
-            },
-        },
-    };
+    let target = form
+        .opt("target")
+        .and_then(|t| errs.check("target", number_in(session.actor().locale, &t)));
     let valid_from = super::form_date(&form, "valid_from", &mut errs);
     let valid_until = super::form_date(&form, "valid_until", &mut errs);
     let pipeline_id =
@@ -533,17 +524,9 @@ pub async fn update(
         Err(e) => return e.into_response(),
     };
     let mut errs = Invalid::default();
-    let target = form.opt("target").and_then(|t| {
-        let plain = if t.contains(',') {
-            t.replace('.', "").replace(',', ".")
-        } else {
-            t.clone()
-        };
-        errs.check(
-            "target",
-            Decimal::from_str(&plain).map_err(|_| "must be a number"),
-        )
-    });
+    let target = form
+        .opt("target")
+        .and_then(|t| errs.check("target", number_in(session.actor().locale, &t)));
     let until = super::form_date(&form, "valid_until", &mut errs);
     let version = form.opt("version").and_then(|v| v.parse().ok());
     let result = match errs.into_result() {
@@ -645,12 +628,7 @@ impl PlannerForm {
             if v.is_empty() {
                 return None;
             }
-            let plain = if lang == Locale::De || v.contains(',') {
-                v.replace('.', "").replace(',', ".")
-            } else {
-                v.replace(',', "")
-            };
-            match Decimal::from_str(&plain) {
+            match number_in(lang, v) {
                 Ok(d) => Some(d),
                 Err(_) => {
                     errs.push(field, "must be a number");

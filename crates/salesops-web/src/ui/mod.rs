@@ -237,6 +237,13 @@ impl PageCtx {
         self.me.as_ref().is_some_and(|m| m.role != Role::Viewer)
     }
 
+    /// The organisation's figures (the planner reads them all).
+    pub fn sees_org_reports(&self) -> bool {
+        self.me
+            .as_ref()
+            .is_some_and(|m| matches!(m.role, Role::Admin | Role::Ops | Role::Viewer))
+    }
+
     pub fn shapes_teams(&self) -> bool {
         self.me
             .as_ref()

@@ -746,14 +746,14 @@ pub async fn dashboard(State(s): State<AppState>, session: Session, uri: Uri) ->
     let result = async {
         let (mut p, _) = params(&s, &session.auth, &rq).await.map_err(app_error)?;
         let actx = s.app.analytics_ctx(a).await?;
-        let kpis = s.app.kpis(a, p.scope, p.period).await?;
+        let kpis = s.app.kpis(a, p.scope, p.period, None).await?;
         let acts = s.app.report(a, Kind::Activity, p.clone()).await?;
         let team = s.app.report(a, Kind::Team, p.clone()).await?;
+        let funnel = s.app.report(a, Kind::Pipeline, p.clone()).await?;
         // The trend over the last 12 weeks, whatever the period.
         let end = p.period.to;
         p.period = salesops_domain::periods::Period::new(end - chrono::Duration::weeks(12), end)?;
         let trend = s.app.report(a, Kind::Activity, p.clone()).await?;
-        let funnel = s.app.report(a, Kind::Pipeline, p.clone()).await?;
         let goals = match p.scope {
             Scope::Team(t) => s.app.progress_for(a, None, Some(t), None).await?,
             Scope::User(u) => s.app.progress_for(a, Some(u), None, None).await?,
