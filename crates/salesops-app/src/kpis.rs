@@ -356,6 +356,16 @@ fn values(
     put("lost", Unit::Count, c(lost));
     put("cancelled", Unit::Count, c(cancelled));
     put("revenue", Unit::Money, Some(money(ctx, revenue)));
+    // Won deals in a currency without a rate for their close day are left
+    // out of revenue (and the figures built on it): say how many.
+    put(
+        "won_without_rate",
+        Unit::Count,
+        c(won
+            .iter()
+            .filter(|l| l.amount_minor.is_some() && ctx.revenue(l).is_none())
+            .count() as i64),
+    );
     put("win_rate", Unit::Share, win_rate);
     put(
         "close_rate",

@@ -344,6 +344,7 @@ async fn every_kpi_of_march_by_hand() {
             ("lost", "1", Some("1")),
             ("cancelled", "0", Some("0")),
             ("revenue", "50000", Some("12000")),
+            ("won_without_rate", "0", Some("0")),
             // 2 / (2 + 1); February 1 / (1 + 1).
             ("win_rate", "0.6667", Some("0.5")),
             // Created in March: L2 L3 L4 L5; won by now: L2.

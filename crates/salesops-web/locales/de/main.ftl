@@ -664,3 +664,4 @@ kpi-why-coverage = kein Umsatzziel für den Zeitraum, oder es ist erreicht
 kpi-why-quota = kein Verkäufer hat ein Umsatzziel für den Zeitraum
 kpi-why-zero = im Zeitraum gibt es nichts, wodurch geteilt werden könnte
 goal-updated = Ziel geändert.
+kpi-won_without_rate = Gewonnene Abschlüsse ohne Wechselkurs (nicht im Umsatz)

@@ -664,3 +664,4 @@ kpi-why-coverage = no revenue goal for the period, or it is reached
 kpi-why-quota = no rep has a revenue goal for the period
 kpi-why-zero = nothing to divide by in the period
 goal-updated = Goal changed.
+kpi-won_without_rate = Won deals without an exchange rate (left out of revenue)
