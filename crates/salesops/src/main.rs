@@ -56,7 +56,8 @@ enum Command {
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
         /// small: the Nordwind demo; large: the benchmark organisation
-        /// (1,000 reps, 2,000,000 leads, 20,000,000 activities).
+        /// (1,000 reps in teams of 20, 2,000,000 leads, 20,000,000 activities
+        /// over three years).
         #[arg(long, value_enum, default_value_t = demo::Size::Small)]
         size: demo::Size,
     },
