@@ -1,7 +1,9 @@
 //! Activities logged or scheduled against leads, companies, contacts and
 //! prospects.
 
-use crate::db::{Conn, Result, Table, delete_by_id, get_by_id, update_versioned};
+use crate::db::{
+    Backend, Bind, BulkRow, Conn, Inserts, Result, Table, delete_by_id, get_by_id, update_versioned,
+};
 use chrono::{DateTime, Utc};
 use salesops_domain::{
     ActivityId, ActivityTypeId, CompanyId, ContactId, LeadId, OrgId, ProspectId, UserId,
@@ -65,15 +67,34 @@ pub async fn insert(c: &mut impl Conn, a: &Activity) -> Result<()> {
 /// Inserts many activities with one statement per batch of rows (as many
 /// as the parameter limit allows).
 pub async fn insert_many(c: &mut impl Conn, rows: &[Activity]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::rows_per_insert(COLS.len())) {
-        let mut q = Query::insert();
-        q.into_table("activities").columns(COLS);
-        for a in chunk {
-            q.values_panic(values(a));
-        }
-        c.exec(&q).await?;
+    crate::db::insert_rows(c, "activities", &COLS, rows).await
+}
+
+/// The statements [`insert_many`] runs, built without a connection.
+pub fn inserts(backend: Backend, rows: &[Activity]) -> Result<Inserts> {
+    Inserts::new(backend, "activities", &COLS, rows)
+}
+
+impl BulkRow for Activity {
+    fn bind_values<B: Bind>(&self, b: &mut B) {
+        b.add(self.org_id.0);
+        b.add(self.id.0);
+        b.add(self.type_id.0);
+        b.add(self.outcome_id);
+        b.add(self.user_id.0);
+        b.add(self.lead_id);
+        b.add(self.company_id);
+        b.add(self.contact_id);
+        b.add(self.prospect_id);
+        b.add(self.done);
+        b.add(self.happened_at);
+        b.add(self.due_at);
+        b.add(self.duration_minutes);
+        b.add(self.notes.as_deref());
+        b.add(self.created_at);
+        b.add(self.updated_at);
+        b.add(self.version);
     }
-    Ok(())
 }
 
 /// Inserts imported activities with their external ids (a column the

@@ -1,8 +1,8 @@
 //! Companies (accounts) and contacts.
 
 use crate::db::{
-    Conn, Count, Result, Table, delete_by_id, get_by_id, like_pattern, owned_by_or_unowned,
-    update_versioned,
+    Backend, Bind, BulkRow, Conn, Count, Inserts, Result, Table, delete_by_id, get_by_id,
+    like_pattern, owned_by_or_unowned, update_versioned,
 };
 use chrono::{DateTime, Utc};
 use salesops_domain::{CompanyId, ContactId, OrgId, UserId};
@@ -74,31 +74,6 @@ impl Company {
             self.website.as_deref().unwrap_or(""),
         ])
     }
-
-    fn values(&self) -> Vec<SimpleExpr> {
-        vec![
-            self.org_id.0.into(),
-            self.id.0.into(),
-            self.name.clone().into(),
-            self.industry.clone().into(),
-            self.size_band.clone().into(),
-            self.country.clone().into(),
-            self.region.clone().into(),
-            self.postcode.clone().into(),
-            self.city.clone().into(),
-            self.website.clone().into(),
-            self.phone.clone().into(),
-            self.problems.clone().into(),
-            self.value_minor.into(),
-            self.value_currency.clone().into(),
-            self.owner_id.into(),
-            self.external_id.clone().into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-            self.version.into(),
-            self.search_text().into(),
-        ]
-    }
 }
 
 pub async fn insert_company(c: &mut impl Conn, x: &Company) -> Result<()> {
@@ -107,16 +82,49 @@ pub async fn insert_company(c: &mut impl Conn, x: &Company) -> Result<()> {
 
 /// Inserts many companies with one statement per batch.
 pub async fn insert_companies(c: &mut impl Conn, rows: &[Company]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::rows_per_insert(COMPANY_COLS.len() + 1)) {
-        let mut q = Query::insert();
-        q.into_table("companies")
-            .columns(COMPANY_COLS.iter().copied().chain(["search_text"]));
-        for x in chunk {
-            q.values_panic(x.values());
-        }
-        c.exec(&q).await?;
+    crate::db::insert_rows(c, "companies", &COMPANY_INSERT_COLS, rows).await
+}
+
+/// The statements [`insert_companies`] runs, built without a connection.
+pub fn company_inserts(backend: Backend, rows: &[Company]) -> Result<Inserts> {
+    Inserts::new(backend, "companies", &COMPANY_INSERT_COLS, rows)
+}
+
+/// The columns a company is inserted with: its own and the search text.
+const COMPANY_INSERT_COLS: [&str; 20] = {
+    let mut cols = [""; 20];
+    let mut i = 0;
+    while i < COMPANY_COLS.len() {
+        cols[i] = COMPANY_COLS[i];
+        i += 1;
     }
-    Ok(())
+    cols[19] = "search_text";
+    cols
+};
+
+impl BulkRow for Company {
+    fn bind_values<B: Bind>(&self, b: &mut B) {
+        b.add(self.org_id.0);
+        b.add(self.id.0);
+        b.add(self.name.as_str());
+        b.add(self.industry.as_deref());
+        b.add(self.size_band.as_deref());
+        b.add(self.country.as_deref());
+        b.add(self.region.as_deref());
+        b.add(self.postcode.as_deref());
+        b.add(self.city.as_deref());
+        b.add(self.website.as_deref());
+        b.add(self.phone.as_deref());
+        b.add(self.problems.as_deref());
+        b.add(self.value_minor);
+        b.add(self.value_currency.as_deref());
+        b.add(self.owner_id);
+        b.add(self.external_id.as_deref());
+        b.add(self.created_at);
+        b.add(self.updated_at);
+        b.add(self.version);
+        b.add(self.search_text());
+    }
 }
 
 pub async fn get_company(c: &mut impl Conn, org: OrgId, id: CompanyId) -> Result<Company> {
@@ -245,35 +253,43 @@ pub async fn insert_contact(c: &mut impl Conn, x: &Contact) -> Result<()> {
 
 /// Inserts many contacts with one statement per batch.
 pub async fn insert_contacts(c: &mut impl Conn, rows: &[Contact]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::rows_per_insert(CONTACT_COLS.len() + 1)) {
-        let mut q = Query::insert();
-        q.into_table("contacts")
-            .columns(CONTACT_COLS.iter().copied().chain(["search_text"]));
-        for x in chunk {
-            q.values_panic(contact_values(x));
-        }
-        c.exec(&q).await?;
-    }
-    Ok(())
+    crate::db::insert_rows(c, "contacts", &CONTACT_INSERT_COLS, rows).await
 }
 
-fn contact_values(x: &Contact) -> [SimpleExpr; 14] {
-    [
-        x.org_id.0.into(),
-        x.id.0.into(),
-        x.company_id.into(),
-        x.name.clone().into(),
-        x.job_title.clone().into(),
-        x.email.clone().into(),
-        x.phone.clone().into(),
-        x.notes.clone().into(),
-        x.owner_id.into(),
-        x.external_id.clone().into(),
-        x.created_at.into(),
-        x.updated_at.into(),
-        x.version.into(),
-        x.search_text().into(),
-    ]
+/// The statements [`insert_contacts`] runs, built without a connection.
+pub fn contact_inserts(backend: Backend, rows: &[Contact]) -> Result<Inserts> {
+    Inserts::new(backend, "contacts", &CONTACT_INSERT_COLS, rows)
+}
+
+/// The columns a contact is inserted with: its own and the search text.
+const CONTACT_INSERT_COLS: [&str; 14] = {
+    let mut cols = [""; 14];
+    let mut i = 0;
+    while i < CONTACT_COLS.len() {
+        cols[i] = CONTACT_COLS[i];
+        i += 1;
+    }
+    cols[13] = "search_text";
+    cols
+};
+
+impl BulkRow for Contact {
+    fn bind_values<B: Bind>(&self, b: &mut B) {
+        b.add(self.org_id.0);
+        b.add(self.id.0);
+        b.add(self.company_id);
+        b.add(self.name.as_str());
+        b.add(self.job_title.as_deref());
+        b.add(self.email.as_deref());
+        b.add(self.phone.as_deref());
+        b.add(self.notes.as_deref());
+        b.add(self.owner_id);
+        b.add(self.external_id.as_deref());
+        b.add(self.created_at);
+        b.add(self.updated_at);
+        b.add(self.version);
+        b.add(self.search_text());
+    }
 }
 
 pub async fn get_contact(c: &mut impl Conn, org: OrgId, id: ContactId) -> Result<Contact> {

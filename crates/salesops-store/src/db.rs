@@ -8,8 +8,10 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
+use std::collections::HashMap;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -57,7 +59,7 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -327,6 +329,176 @@ pub trait Conn: Send {
     ) -> impl Future<Output = Result<T>> + Send {
         async move { self.opt(q).await?.ok_or(StoreError::NotFound) }
     }
+    /// The database the statements run on.
+    fn backend(&self) -> Backend;
+    /// Runs INSERT statements built (and bound) beforehand, in order.
+    fn run(&mut self, inserts: Inserts) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Inserts `rows` into `table` with multi-row INSERTs of as many rows as
+/// the parameter limit allows.
+pub(crate) async fn insert_rows<R: BulkRow>(
+    c: &mut impl Conn,
+    table: &'static str,
+    cols: &'static [&'static str],
+    rows: &[R],
+) -> Result<()> {
+    let inserts = Inserts::new(c.backend(), table, cols, rows)?;
+    c.run(inserts).await
+}
+
+/// Multi-row INSERT statements with their values bound, ready to run on a
+/// connection to the database they were built for ([`Conn::run`]). They
+/// can be built on another thread than the one that runs them: a bulk load
+/// builds the next while the database writes the last.
+#[derive(Default)]
+pub struct Inserts(Vec<Insert>);
+
+enum Insert {
+    Sqlite(Arc<str>, sqlx::sqlite::SqliteArguments),
+    Pg(Arc<str>, sqlx::postgres::PgArguments),
+}
+
+impl Inserts {
+    /// The statements that insert `rows` into `table`, as many rows each as
+    /// the parameter limit allows.
+    pub fn new<R: BulkRow>(
+        backend: Backend,
+        table: &'static str,
+        cols: &'static [&'static str],
+        rows: &[R],
+    ) -> Result<Inserts> {
+        let mut out = Vec::new();
+        for chunk in rows.chunks(rows_per_insert(cols.len())) {
+            let sql = insert_sql(backend, table, cols, chunk.len());
+            let n = chunk.len() * cols.len();
+            out.push(match backend {
+                Backend::Sqlite => {
+                    let mut b = Args::<sqlx::sqlite::SqliteArguments>::with_capacity(n);
+                    for r in chunk {
+                        r.bind_values(&mut b);
+                    }
+                    Insert::Sqlite(sql, b.finish()?)
+                }
+                Backend::Postgres => {
+                    let mut b = Args::<sqlx::postgres::PgArguments>::with_capacity(n);
+                    for r in chunk {
+                        r.bind_values(&mut b);
+                    }
+                    Insert::Pg(sql, b.finish()?)
+                }
+            });
+        }
+        Ok(Inserts(out))
+    }
+
+    /// These statements, then `other`'s.
+    pub fn then(mut self, other: Inserts) -> Inserts {
+        self.0.extend(other.0);
+        self
+    }
+}
+
+fn wrong_backend() -> StoreError {
+    StoreError::Db(sqlx::Error::Protocol(
+        "INSERT statements built for the other database".into(),
+    ))
+}
+
+/// Takes the values of a row, in column order, for a statement of either
+/// database.
+pub trait Bind {
+    fn add<'q, T>(&mut self, value: T)
+    where
+        T: sqlx::Encode<'q, Sqlite>
+            + sqlx::Type<Sqlite>
+            + sqlx::Encode<'q, Postgres>
+            + sqlx::Type<Postgres>;
+}
+
+/// A row that binds its values straight to an INSERT statement, one per
+/// column of the statement and in its order: no expression tree per row.
+pub trait BulkRow: Sync {
+    fn bind_values<B: Bind>(&self, b: &mut B);
+}
+
+/// The arguments of one statement and the first value that failed to encode.
+struct Args<A> {
+    args: A,
+    failed: Option<sqlx::error::BoxDynError>,
+}
+
+impl<A: Default + sqlx::Arguments> Args<A> {
+    fn with_capacity(n: usize) -> Self {
+        let mut args = A::default();
+        args.reserve(n, n * 16);
+        Args { args, failed: None }
+    }
+
+    fn finish(self) -> Result<A> {
+        match self.failed {
+            None => Ok(self.args),
+            Some(e) => Err(StoreError::Db(sqlx::Error::Encode(e))),
+        }
+    }
+}
+
+impl Bind for Args<sqlx::sqlite::SqliteArguments> {
+    fn add<'q, T>(&mut self, value: T)
+    where
+        T: sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        if let Err(e) = sqlx::Arguments::add(&mut self.args, value) {
+            self.failed.get_or_insert(e);
+        }
+    }
+}
+
+impl Bind for Args<sqlx::postgres::PgArguments> {
+    fn add<'q, T>(&mut self, value: T)
+    where
+        T: sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+    {
+        if let Err(e) = sqlx::Arguments::add(&mut self.args, value) {
+            self.failed.get_or_insert(e);
+        }
+    }
+}
+
+/// The text of `INSERT INTO table (cols) VALUES (…), … ` for `rows` rows
+/// on `backend`, built with sea-query. Statements of a full batch (and of a
+/// few rows) are built once and kept, so a bulk load sends the same text
+/// again and the driver reuses its prepared statement.
+fn insert_sql(
+    backend: Backend,
+    table: &'static str,
+    cols: &'static [&'static str],
+    rows: usize,
+) -> Arc<str> {
+    type Key = (Backend, &'static str, usize, usize);
+    static BUILT: LazyLock<Mutex<HashMap<Key, Arc<str>>>> = LazyLock::new(Default::default);
+    let keep = rows <= 16 || rows == rows_per_insert(cols.len());
+    let key = (backend, table, cols.len(), rows);
+    if keep && let Some(sql) = BUILT.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return sql.clone();
+    }
+    let mut q = sea_query::Query::insert();
+    q.into_table(table).columns(cols.iter().copied());
+    for _ in 0..rows {
+        q.values_panic(cols.iter().map(|_| sea_query::SimpleExpr::from(0i32)));
+    }
+    let sql: Arc<str> = match backend {
+        Backend::Sqlite => q.build(SqliteQueryBuilder).0,
+        Backend::Postgres => q.build(PostgresQueryBuilder).0,
+    }
+    .into();
+    if keep {
+        BUILT
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, sql.clone());
+    }
+    sql
 }
 
 macro_rules! dispatch {
@@ -407,6 +579,30 @@ macro_rules! impl_conn {
                 .execute(ex)
                 .await?
                 .rows_affected()))
+            }
+            fn backend(&self) -> Backend {
+                match self {
+                    Self::Sqlite(_) => Backend::Sqlite,
+                    Self::Pg(_) => Backend::Postgres,
+                }
+            }
+            async fn run(&mut self, inserts: Inserts) -> Result<()> {
+                for insert in inserts.0 {
+                    match (&mut *self, insert) {
+                        (Self::Sqlite(inner), Insert::Sqlite(sql, args)) => {
+                            sqlx::query_with(AssertSqlSafe(sql), args)
+                                .execute(inner.as_executor())
+                                .await?;
+                        }
+                        (Self::Pg(inner), Insert::Pg(sql, args)) => {
+                            sqlx::query_with(AssertSqlSafe(sql), args)
+                                .execute(inner.as_executor())
+                                .await?;
+                        }
+                        _ => return Err(wrong_backend()),
+                    }
+                }
+                Ok(())
             }
         }
     };

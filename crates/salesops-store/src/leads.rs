@@ -1,8 +1,8 @@
 //! Leads and their stage history.
 
 use crate::db::{
-    Conn, Result, Table, delete_by_id, get_by_id, like_pattern, owned_by_or_unowned,
-    update_versioned,
+    Backend, Bind, BulkRow, Conn, Inserts, Result, Table, delete_by_id, get_by_id, like_pattern,
+    owned_by_or_unowned, update_versioned,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use salesops_domain::{
@@ -120,48 +120,45 @@ pub async fn insert(c: &mut impl Conn, l: &Lead) -> Result<()> {
 
 /// Inserts many leads with one statement per batch of rows.
 pub async fn insert_many(c: &mut impl Conn, rows: &[Lead]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::rows_per_insert(LEAD_COLS.len())) {
-        let mut q = Query::insert();
-        q.into_table("leads").columns(LEAD_COLS);
-        for l in chunk {
-            q.values_panic(lead_values(l));
-        }
-        c.exec(&q).await?;
-    }
-    Ok(())
+    crate::db::insert_rows(c, "leads", &LEAD_COLS, rows).await
 }
 
-fn lead_values(l: &Lead) -> [SimpleExpr; 28] {
-    [
-        l.org_id.0.into(),
-        l.id.0.into(),
-        l.title.clone().into(),
-        l.pipeline_id.0.into(),
-        l.stage_id.0.into(),
-        l.status.as_str().into(),
-        l.amount_minor.into(),
-        l.currency.clone().into(),
-        l.probability.into(),
-        l.expected_close_date.into(),
-        l.owner_id.into(),
-        l.company_id.into(),
-        l.contact_id.into(),
-        l.source.clone().into(),
-        l.campaign.clone().into(),
-        l.forecast_category.as_str().into(),
-        l.next_step_date.into(),
-        l.mql_at.into(),
-        l.sql_at.into(),
-        l.closed_at.into(),
-        l.lost_reason.clone().into(),
-        l.competitor.clone().into(),
-        l.stage_entered_at.into(),
-        l.external_id.clone().into(),
-        l.created_at.into(),
-        l.updated_at.into(),
-        l.version.into(),
-        crate::db::search_text(&[&l.title]).into(),
-    ]
+/// The statements [`insert_many`] runs, built without a connection.
+pub fn inserts(backend: Backend, rows: &[Lead]) -> Result<Inserts> {
+    Inserts::new(backend, "leads", &LEAD_COLS, rows)
+}
+
+impl BulkRow for Lead {
+    fn bind_values<B: Bind>(&self, b: &mut B) {
+        b.add(self.org_id.0);
+        b.add(self.id.0);
+        b.add(self.title.as_str());
+        b.add(self.pipeline_id.0);
+        b.add(self.stage_id.0);
+        b.add(self.status.as_str());
+        b.add(self.amount_minor);
+        b.add(self.currency.as_deref());
+        b.add(self.probability);
+        b.add(self.expected_close_date);
+        b.add(self.owner_id);
+        b.add(self.company_id);
+        b.add(self.contact_id);
+        b.add(self.source.as_deref());
+        b.add(self.campaign.as_deref());
+        b.add(self.forecast_category.as_str());
+        b.add(self.next_step_date);
+        b.add(self.mql_at);
+        b.add(self.sql_at);
+        b.add(self.closed_at);
+        b.add(self.lost_reason.as_deref());
+        b.add(self.competitor.as_deref());
+        b.add(self.stage_entered_at);
+        b.add(self.external_id.as_deref());
+        b.add(self.created_at);
+        b.add(self.updated_at);
+        b.add(self.version);
+        b.add(crate::db::search_text(&[&self.title]));
+    }
 }
 
 pub async fn get(c: &mut impl Conn, org: OrgId, id: LeadId) -> Result<Lead> {
@@ -370,25 +367,26 @@ pub async fn insert_history(c: &mut impl Conn, h: &HistoryEntry) -> Result<()> {
 
 /// Inserts many history rows with one statement per batch.
 pub async fn insert_history_many(c: &mut impl Conn, rows: &[HistoryEntry]) -> Result<()> {
-    for chunk in rows.chunks(crate::db::rows_per_insert(HISTORY_COLS.len())) {
-        let mut q = Query::insert();
-        q.into_table("lead_stage_history").columns(HISTORY_COLS);
-        for h in chunk {
-            q.values_panic([
-                h.org_id.0.into(),
-                h.id.0.into(),
-                h.lead_id.0.into(),
-                h.from_stage_id.into(),
-                h.to_stage_id.into(),
-                h.from_status.clone().into(),
-                h.to_status.clone().into(),
-                h.at.into(),
-                h.by_user_id.into(),
-            ]);
-        }
-        c.exec(&q).await?;
+    crate::db::insert_rows(c, "lead_stage_history", &HISTORY_COLS, rows).await
+}
+
+/// The statements [`insert_history_many`] runs, built without a connection.
+pub fn history_inserts(backend: Backend, rows: &[HistoryEntry]) -> Result<Inserts> {
+    Inserts::new(backend, "lead_stage_history", &HISTORY_COLS, rows)
+}
+
+impl BulkRow for HistoryEntry {
+    fn bind_values<B: Bind>(&self, b: &mut B) {
+        b.add(self.org_id.0);
+        b.add(self.id.0);
+        b.add(self.lead_id.0);
+        b.add(self.from_stage_id);
+        b.add(self.to_stage_id);
+        b.add(self.from_status.as_deref());
+        b.add(self.to_status.as_str());
+        b.add(self.at);
+        b.add(self.by_user_id);
     }
-    Ok(())
 }
 
 /// A lead's history, oldest first.

@@ -25,6 +25,6 @@ pub mod testing;
 pub mod users;
 
 pub use db::{
-    Backend, Conn, Db, StoreError, Tx, bump_version, connect, connect_for_load, like_pattern, now,
-    redact_url, search_text,
+    Backend, Bind, BulkRow, Conn, Db, Inserts, StoreError, Tx, bump_version, connect,
+    connect_for_load, like_pattern, now, redact_url, search_text,
 };

@@ -1,14 +1,20 @@
 //! The benchmark organisation (`salesops demo --size large`): 1,000 reps in
-//! teams under managers, 2,000,000 leads and 20,000,000 activities over 18
-//! months, deterministic for a seed.
+//! 50 teams of 20 under managers, 2,000,000 leads with about 6,000,000
+//! stage changes and 20,000,000 activities over three years, deterministic
+//! for a seed.
 //!
 //! The data is generated on a thread of its own, in chunks, and written
 //! chunk by chunk (one transaction each, multi-row INSERTs) while the next
-//! chunk is being generated: only a chunk, the rep list and the company
-//! index are ever in memory. As in the small set, stronger reps make more
-//! calls and win more; conversion falls stage by stage; some deals rot in
-//! their stage. On top of the work on leads, account managers keep in touch
-//! with their customers (calls, e-mails and meetings outside a deal), which
+//! chunk is being generated. Leads come in the order they were created;
+//! their stage changes and activities are held back until no later lead
+//! can bring an earlier one, and are then written in id order (their ids
+//! are time-ordered), so the primary keys grow at their end as they would
+//! in a live database. In memory are a chunk, the rows held back (about
+//! the work of the last months on the leads still open), the rep list and
+//! the company index. As in the small set, stronger reps make more calls
+//! and win more; conversion falls stage by stage; some deals rot in their
+//! stage. On top of the work on leads, account managers keep in touch with
+//! their customers (calls, e-mails and meetings outside a deal), which
 //! brings the activities to exactly the planned count.
 
 use crate::demo::{DEMO_PASSWORD, Login, ORG_NAME};
@@ -23,41 +29,46 @@ use salesops_domain::{
 use salesops_store::activities::Activity;
 use salesops_store::crm::{Company, Contact};
 use salesops_store::leads::{HistoryEntry, Lead};
-use salesops_store::{Db, activities, bulk, crm, leads, now, teams, users};
+use salesops_store::{
+    Backend, Conn, Db, Inserts, StoreError, activities, bulk, crm, leads, now, teams, users,
+};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
 use uuid::Uuid;
 
-/// Reps per team; every team has a manager, and teams are grouped in
-/// regions of `TEAMS_PER_REGION` under a head of region.
-pub const REPS_PER_TEAM: usize = 10;
+/// Teams are grouped in regions of `TEAMS_PER_REGION` under a head of region.
 pub const TEAMS_PER_REGION: usize = 10;
 const LEADS_PER_COMPANY: usize = 5;
-/// Days of history before `today`.
-const HISTORY_DAYS: i64 = 548;
-/// Companies are created from this many days before the history starts ...
+/// Companies are created from this many days before the history starts,
+/// until this share of the history has passed.
 const COMPANIES_BEFORE: i64 = 180;
-/// ... over this many days.
-const COMPANY_DAYS: i64 = 480;
+const COMPANIES_UNTIL: f64 = 0.55;
 /// Chance a lead is owned by its company's account owner.
 const ACCOUNT_OWNER_LEADS: f64 = 0.75;
-/// Base chance to move on from each stage (a strong rep does better): the
-/// later the stage, the harder the step.
-const ADVANCE: [f64; 5] = [0.75, 0.68, 0.62, 0.58, 0.55];
+/// Base chance to move on from each stage (a strong rep does better):
+/// qualifying weeds out most leads; after it, the later the stage, the
+/// harder the step. About three stage changes a lead (with its creation
+/// and its close), one lead in ten won.
+const ADVANCE: [f64; 5] = [0.40, 0.68, 0.64, 0.60, 0.58];
 
 /// How big the generated organisation is.
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub reps: usize,
+    /// Reps per team; every team has a manager.
+    pub reps_per_team: usize,
     pub leads: usize,
     /// Activities in all: the work on the leads, topped up with account care
-    /// to this count (the work on the leads alone takes about 85 % of it when
+    /// to this count (the work on the leads alone takes about 80 % of it when
     /// there are ten activities per lead).
     pub activities: usize,
     /// Leads per chunk; a chunk is written in one transaction.
     pub leads_per_chunk: usize,
-    /// The end of the 18 months of history; scheduled activities are due
-    /// around it. Counts, amounts and outcomes do not depend on it.
+    /// Days of history before `today`.
+    pub history_days: i64,
+    /// The end of the history; scheduled activities are due around it.
+    /// Counts, amounts and outcomes do not depend on it.
     pub today: DateTime<Utc>,
 }
 
@@ -66,9 +77,11 @@ impl Plan {
     pub fn large(today: DateTime<Utc>) -> Plan {
         Plan {
             reps: 1_000,
+            reps_per_team: 20,
             leads: 2_000_000,
             activities: 20_000_000,
             leads_per_chunk: 10_000,
+            history_days: 1_095,
             today,
         }
     }
@@ -78,7 +91,7 @@ impl Plan {
     }
 
     fn teams(&self) -> usize {
-        self.reps.div_ceil(REPS_PER_TEAM)
+        self.reps.div_ceil(self.reps_per_team.max(1))
     }
 
     fn regions(&self) -> usize {
@@ -87,6 +100,12 @@ impl Plan {
 
     fn companies_per_chunk(&self) -> usize {
         (self.leads_per_chunk * 4).max(1)
+    }
+
+    /// Days over which the companies are created (from `COMPANIES_BEFORE`
+    /// days before the history starts).
+    fn company_days(&self) -> i64 {
+        COMPANIES_BEFORE + (self.history_days as f64 * COMPANIES_UNTIL) as i64
     }
 }
 
@@ -281,8 +300,8 @@ fn plan_people(plan: &Plan, rng: &mut Rng) -> People {
             parent: Some(region),
             members: reps
                 .iter()
-                .skip(t * REPS_PER_TEAM)
-                .take(REPS_PER_TEAM)
+                .skip(t * plan.reps_per_team)
+                .take(plan.reps_per_team)
                 .copied()
                 .collect(),
         });
@@ -414,12 +433,55 @@ pub(crate) struct Generator {
     accounts: Vec<Account>,
     contact_ids: Vec<Uuid>,
     next_lead: usize,
+    held_history: HeldBack<HistoryEntry>,
+    held_activities: HeldBack<Activity>,
     stats: Stats,
+}
+
+/// Rows held back until no later lead can bring an earlier one, by day of
+/// the history their id's time falls on.
+struct HeldBack<T> {
+    by_day: BTreeMap<i64, Vec<T>>,
+}
+
+impl<T> HeldBack<T> {
+    fn new() -> Self {
+        HeldBack {
+            by_day: BTreeMap::new(),
+        }
+    }
+
+    fn hold(&mut self, day: i64, row: T) {
+        self.by_day.entry(day).or_default().push(row);
+    }
+
+    /// The rows of the days before `day` (all of them for `None`), sorted by `key`.
+    fn release<K: Ord>(&mut self, day: Option<i64>, key: impl Fn(&T) -> K) -> Vec<T> {
+        let later = match day {
+            Some(d) => self.by_day.split_off(&d),
+            None => BTreeMap::new(),
+        };
+        let earlier = std::mem::replace(&mut self.by_day, later);
+        let mut rows = Vec::with_capacity(earlier.values().map(Vec::len).sum());
+        for (_, day) in earlier {
+            rows.extend(day);
+        }
+        rows.sort_unstable_by_key(key);
+        rows
+    }
+}
+
+/// The Unix time (milliseconds) a time-ordered id carries.
+fn id_millis(id: &Uuid) -> i64 {
+    let b = id.as_bytes();
+    let mut ms = [0u8; 8];
+    ms[2..].copy_from_slice(&b[..6]);
+    i64::from_be_bytes(ms)
 }
 
 impl Generator {
     fn new(plan: Plan, refs: Refs, sellers: Vec<Seller>, seed: u64) -> Generator {
-        let start = plan.today - Duration::days(HISTORY_DAYS);
+        let start = plan.today - Duration::days(plan.history_days);
         Generator {
             // A stream of its own, apart from the one the people came from.
             rng: Rng(seed ^ 0xA5A5_A5A5_A5A5_A5A5),
@@ -427,6 +489,8 @@ impl Generator {
             accounts: Vec::with_capacity(plan.companies()),
             contact_ids: Vec::new(),
             next_lead: 0,
+            held_history: HeldBack::new(),
+            held_activities: HeldBack::new(),
             stats: Stats::default(),
             plan,
             refs,
@@ -440,7 +504,7 @@ impl Generator {
 
     /// How many companies exist at `t` (companies are created in index order).
     fn companies_at(&self, t: DateTime<Utc>) -> usize {
-        let span = Duration::days(COMPANY_DAYS).num_minutes() as f64;
+        let span = Duration::days(self.plan.company_days()).num_minutes() as f64;
         let frac = (t - self.company_start()).num_minutes() as f64 / span;
         ((frac * self.accounts.len() as f64) as usize).clamp(1, self.accounts.len())
     }
@@ -475,7 +539,7 @@ impl Generator {
             let rng = &mut self.rng;
             let offset = (i as f64 + rng.f()) / total as f64;
             let created = self.start - Duration::days(COMPANIES_BEFORE)
-                + Duration::minutes((offset * (COMPANY_DAYS * 1440) as f64) as i64);
+                + Duration::minutes((offset * (self.plan.company_days() * 1440) as f64) as i64);
             let name = [
                 rng.below(words::PREFIXES.len()) as u8,
                 rng.below(words::SUFFIXES.len()) as u8,
@@ -562,8 +626,21 @@ impl Generator {
     /// When lead `i` comes in: more recent months see more business.
     fn lead_created(&mut self, i: usize) -> DateTime<Utc> {
         let u = (i as f64 + self.rng.f()) / self.plan.leads as f64;
-        let day = (u.sqrt() * (HISTORY_DAYS - 8) as f64) as i64;
+        let day = self.lead_day(u);
         self.start + Duration::days(day) + Duration::minutes(self.rng.range(8 * 60, 17 * 60))
+    }
+
+    /// The day of the history (from `start`) of a lead at `u` (0 to 1)
+    /// through the leads: lead `i` comes at `u` from `i / leads` to
+    /// `(i + 1) / leads`, so no lead after `i` comes on a day before
+    /// `lead_day(i / leads)`.
+    fn lead_day(&self, u: f64) -> i64 {
+        (u.sqrt() * (self.plan.history_days - 8) as f64) as i64
+    }
+
+    /// The day of the history `t` falls on.
+    fn day_of(&self, unix_millis: i64) -> i64 {
+        (unix_millis - self.start.timestamp_millis()).div_euclid(86_400_000)
     }
 
     fn deals(&mut self, n: usize) -> Chunk {
@@ -592,13 +669,24 @@ impl Generator {
         self.stats.leads += out.leads.len();
         self.stats.history += out.history.len();
         self.stats.activities += out.activities.len();
-        // In id order, each INSERT adds to a narrow range of the primary key.
-        out.history.sort_unstable_by_key(|h| h.id);
-        out.activities.sort_unstable_by_key(|a| a.id);
+        // Every stage change and activity happens after its lead came in.
+        // What falls on a day before the first day a later lead can come on
+        // is complete: it goes out now, in id order, after everything that
+        // went out before (all of it earlier), so the primary keys grow at
+        // their end.
+        for h in out.history {
+            self.held_history.hold(self.day_of(id_millis(&h.id.0)), h);
+        }
+        for a in out.activities {
+            self.held_activities
+                .hold(self.day_of(id_millis(&a.id.0)), a);
+        }
+        let complete = (self.next_lead < self.plan.leads)
+            .then(|| self.lead_day(self.next_lead as f64 / self.plan.leads as f64));
         Chunk::Deals {
             leads: out.leads,
-            history: out.history,
-            activities: out.activities,
+            history: self.held_history.release(complete, |h| h.id),
+            activities: self.held_activities.release(complete, |a| a.id),
         }
     }
 
@@ -735,7 +823,7 @@ impl Generator {
             let stage_end = t + Duration::days(rng.range(3, 24));
             let span = (stage_end.min(at) - t).num_minutes().max(1);
             let first = if k == 0 { 1.6 } else { 1.0 };
-            let calls = (rng.range(1, 2) as f64 * skill * first).round() as i64;
+            let calls = (rng.range(1, 3) as f64 * skill * first).round() as i64;
             for _ in 0..calls {
                 let answered = rng.chance(0.55);
                 let w = t + Duration::minutes(rng.range(0, span));
@@ -993,7 +1081,7 @@ pub async fn prepare(
     }
     tx.commit().await?;
 
-    let refs = settings(app, &actor).await?;
+    let refs = settings(app, &actor, plan.history_days).await?;
     let sellers = people
         .reps
         .iter()
@@ -1034,7 +1122,12 @@ pub async fn write_prepared(db: &Db, p: Prepared, bulk_mode: bool) -> anyhow::Re
                 std::io::stderr().lock(),
                 "demo: creating indexes, checking references"
             );
-            Some((mode, bulk::finish(db).await?))
+            let finished = bulk::finish(db).await?;
+            let mut err = std::io::stderr().lock();
+            for (name, took) in &finished.each_index {
+                let _ = writeln!(err, "demo: index {name}: {:.1} s", took.as_secs_f64());
+            }
+            Some((mode, finished))
         }
         None => None,
     };
@@ -1048,7 +1141,7 @@ pub async fn write_prepared(db: &Db, p: Prepared, bulk_mode: bool) -> anyhow::Re
 
 /// The upsell pipeline and the CHF rate (through the use cases, as ops
 /// would), and the ids the data refers to.
-async fn settings(app: &App, admin: &Actor) -> anyhow::Result<Refs> {
+async fn settings(app: &App, admin: &Actor, history_days: i64) -> anyhow::Result<Refs> {
     let upsell = app
         .create_pipeline(
             admin,
@@ -1073,7 +1166,7 @@ async fn settings(app: &App, admin: &Actor) -> anyhow::Result<Refs> {
             .collect(),
         )
         .await?;
-    let start = (now() - Duration::days(HISTORY_DAYS + COMPANIES_BEFORE)).date_naive();
+    let start = (now() - Duration::days(history_days + COMPANIES_BEFORE)).date_naive();
     app.set_rate(admin, "CHF", start, "1.0650").await?;
     let acquisition = app
         .list_pipelines(admin)
@@ -1118,49 +1211,57 @@ async fn settings(app: &App, admin: &Actor) -> anyhow::Result<Refs> {
     })
 }
 
-/// Writes the generator's chunks as they come, one transaction each, and
-/// reports progress on stderr. Returns what was written and the seconds it took.
-async fn write(db: &Db, generator: Generator) -> anyhow::Result<(Stats, f64)> {
-    let (send, mut chunks) = tokio::sync::mpsc::channel::<Chunk>(2);
-    let producer = std::thread::spawn(move || {
-        let mut g = generator;
-        while let Some(chunk) = g.next_chunk() {
-            if send.blocking_send(chunk).is_err() {
-                break;
-            }
-        }
-        g.stats
-    });
-    let started = Instant::now();
-    let mut progress = Progress::new(started);
-    while let Some(chunk) = chunks.recv().await {
-        let rows = chunk.rows();
-        let mut tx = db.begin().await?;
-        match &chunk {
+impl Chunk {
+    /// The INSERT statements of the chunk, its values bound, for `backend`.
+    fn inserts(&self, backend: Backend) -> Result<Inserts, StoreError> {
+        Ok(match self {
             Chunk::Accounts {
                 companies,
                 contacts,
-            } => {
-                crm::insert_companies(&mut tx, companies).await?;
-                crm::insert_contacts(&mut tx, contacts).await?;
-            }
+            } => crm::company_inserts(backend, companies)?
+                .then(crm::contact_inserts(backend, contacts)?),
             Chunk::Deals {
                 leads: l,
                 history,
                 activities: a,
-            } => {
-                leads::insert_many(&mut tx, l).await?;
-                leads::insert_history_many(&mut tx, history).await?;
-                activities::insert_many(&mut tx, a).await?;
+            } => leads::inserts(backend, l)?
+                .then(leads::history_inserts(backend, history)?)
+                .then(activities::inserts(backend, a)?),
+        })
+    }
+}
+
+/// Writes the generator's chunks as they come, one transaction each, and
+/// reports progress on stderr. Returns what was written and the seconds it
+/// took. The generator's thread also builds each chunk's statements and
+/// binds their values, so the writing side only hands them to the database
+/// (on SQLite, to the thread of its connection).
+async fn write(db: &Db, generator: Generator) -> anyhow::Result<(Stats, f64)> {
+    let (send, mut chunks) = tokio::sync::mpsc::channel::<(usize, Inserts)>(2);
+    let backend = db.backend();
+    let producer = std::thread::spawn(move || -> anyhow::Result<Stats> {
+        let mut g = generator;
+        while let Some(chunk) = g.next_chunk() {
+            let rows = chunk.rows();
+            let inserts = chunk.inserts(backend)?;
+            drop(chunk);
+            if send.blocking_send((rows, inserts)).is_err() {
+                break;
             }
         }
+        Ok(g.stats)
+    });
+    let started = Instant::now();
+    let mut progress = Progress::new(started);
+    while let Some((rows, inserts)) = chunks.recv().await {
+        let mut tx = db.begin().await?;
+        tx.run(inserts).await?;
         tx.commit().await?;
-        drop(chunk);
         progress.add(rows);
     }
     let stats = producer
         .join()
-        .map_err(|_| anyhow::anyhow!("the data generator failed"))?;
+        .map_err(|_| anyhow::anyhow!("the data generator failed"))??;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
     Ok((stats, seconds))
@@ -1235,15 +1336,92 @@ mod tests {
     use salesops_store::testing::TestDb;
     use std::collections::HashMap;
 
-    /// The large generator at a hundredth of a percent of its size.
+    /// The large generator at a thousandth of its size (reps at a 25th:
+    /// two teams of 20).
     fn scaled_down() -> Plan {
         Plan {
-            reps: 20,
+            reps: 40,
+            reps_per_team: 20,
             leads: 2_000,
             activities: 20_000,
             leads_per_chunk: 300,
+            history_days: 1_095,
             today: "2026-06-01T12:00:00Z".parse().unwrap(),
         }
+    }
+
+    /// The generator on its own, with made-up settings ids: its chunks.
+    fn generate(plan: &Plan, seed: u64) -> (Vec<Chunk>, Stats) {
+        let id = |n: u128| Uuid::from_u128(n);
+        let ty = |n: u128, outcomes: bool| TypeRef {
+            id: ActivityTypeId(id(n)),
+            positive: outcomes.then(|| id(n + 100)),
+            negative: outcomes.then(|| id(n + 200)),
+        };
+        let refs = Refs {
+            org: OrgId(id(1)),
+            acquisition: PipelineRef {
+                id: PipelineId(id(2)),
+                stages: (0..5).map(|k| StageId(id(10 + k))).collect(),
+            },
+            upsell: PipelineRef {
+                id: PipelineId(id(3)),
+                stages: (0..3).map(|k| StageId(id(20 + k))).collect(),
+            },
+            call: ty(30, true),
+            email: ty(31, true),
+            meeting: ty(32, true),
+            proposal: ty(33, false),
+        };
+        let people = plan_people(plan, &mut Rng(seed));
+        let sellers = people
+            .reps
+            .iter()
+            .map(|&i| Seller {
+                id: people.people[i].id,
+                skill: people.people[i].skill,
+            })
+            .collect();
+        let mut g = Generator::new(plan.clone(), refs, sellers, seed);
+        let mut chunks = Vec::new();
+        while let Some(c) = g.next_chunk() {
+            chunks.push(c);
+        }
+        (chunks, g.stats)
+    }
+
+    #[test]
+    fn stage_changes_and_activities_come_in_id_order_about_three_changes_a_lead() {
+        let plan = Plan {
+            leads: 20_000,
+            activities: 200_000,
+            leads_per_chunk: 1_000,
+            ..scaled_down()
+        };
+        let (chunks, stats) = generate(&plan, 1);
+        eprintln!("{stats:?}");
+        let (mut history, mut activities, mut leads) = (Vec::new(), Vec::new(), 0);
+        for c in &chunks {
+            if let Chunk::Deals {
+                leads: l,
+                history: h,
+                activities: a,
+            } = c
+            {
+                leads += l.len();
+                history.extend(h.iter().map(|h| h.id.0));
+                activities.extend(a.iter().map(|a| a.id.0));
+            }
+        }
+        assert_eq!(leads, 20_000);
+        assert_eq!(history.len(), stats.history);
+        assert_eq!(activities.len(), 200_000);
+        // Across all chunks, each table's rows come in strictly increasing id order.
+        assert!(history.windows(2).all(|w| w[0] < w[1]));
+        assert!(activities.windows(2).all(|w| w[0] < w[1]));
+        // About 6,000,000 stage changes for 2,000,000 leads.
+        let per_lead = stats.history as f64 / stats.leads as f64;
+        assert!((2.85..3.15).contains(&per_lead), "{per_lead}");
     }
 
     struct Loaded {
@@ -1327,7 +1505,7 @@ mod tests {
         // The plan's counts, in the statistics and in the database.
         let s = &first.stats;
         eprintln!("{s:?}");
-        assert_eq!(s.users, 3 + 1 + 2 + 20);
+        assert_eq!(s.users, 3 + 1 + 2 + 40);
         assert_eq!(s.teams, 1 + 2);
         assert_eq!(s.leads, 2_000);
         assert_eq!(s.activities, 20_000);
@@ -1448,13 +1626,13 @@ mod tests {
             .values()
             .map(|&(leads, calls, won, lost)| (calls as f64 / leads as f64, won, lost))
             .collect();
-        assert_eq!(reps.len(), 20, "every rep owns leads");
+        assert_eq!(reps.len(), 40, "every rep owns leads");
         reps.sort_by(|x, y| x.0.total_cmp(&y.0));
         let win_rate = |r: &[(f64, usize, usize)]| {
             let (won, lost) = r.iter().fold((0, 0), |a, x| (a.0 + x.1, a.1 + x.2));
             won as f64 / (won + lost) as f64
         };
-        let (bottom, top) = (win_rate(&reps[..5]), win_rate(&reps[15..]));
+        let (bottom, top) = (win_rate(&reps[..10]), win_rate(&reps[30..]));
         assert!(top > bottom * 1.3, "top {top:.3} vs bottom {bottom:.3}");
 
         // Some open deals rot: in their stage for more than a month.
