@@ -335,6 +335,19 @@ pub fn parse_date(field: &str, s: Option<&str>, errs: &mut Invalid) -> Option<Na
 }
 
 impl App {
+    /// Today in the organisation's time zone (what "this month" means).
+    pub async fn org_today(&self, org: salesops_domain::OrgId) -> Result<NaiveDate> {
+        let o = self.org(org).await?;
+        let tz: Tz = o.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+        Ok(now().with_timezone(&tz).date_naive())
+    }
+
+    /// The organisation's base currency.
+    pub async fn base_currency(&self, org: salesops_domain::OrgId) -> Result<Currency> {
+        let o = self.org(org).await?;
+        Currency::parse(&o.base_currency).map_err(|e| AppError::Internal(e.0))
+    }
+
     /// Reads the facts the metrics need over `[t0, t1)`: the activities of
     /// `users` (everybody's when `None`), the leads and prospects created,
     /// closed or open since `t0`, and the pipelines of older leads the

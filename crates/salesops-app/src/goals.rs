@@ -277,8 +277,19 @@ impl App {
         user: Option<UserId>,
         team: Option<TeamId>,
     ) -> Result<Vec<Goal>> {
-        require(actor, Resource::Goal, Action::Read, None)?;
         let ctx = self.analytics_ctx(actor).await?;
+        self.list_goals_in(actor, &ctx, user, team).await
+    }
+
+    /// The goals the actor may read, with settings already read.
+    pub async fn list_goals_in(
+        &self,
+        actor: &Actor,
+        ctx: &Ctx,
+        user: Option<UserId>,
+        team: Option<TeamId>,
+    ) -> Result<Vec<Goal>> {
+        require(actor, Resource::Goal, Action::Read, None)?;
         let mut f = goals::Filter::default();
         if let Some(u) = user {
             f.users = Some(vec![u]);
@@ -296,7 +307,7 @@ impl App {
         Ok(goals::list(&mut self.conn(), actor.org_id, &f)
             .await?
             .into_iter()
-            .filter(|g| may(actor, &ctx, Action::Read, g))
+            .filter(|g| may(actor, ctx, Action::Read, g))
             .collect())
     }
 
@@ -362,7 +373,10 @@ impl App {
         self.progress_with(&ctx, goals, day).await
     }
 
-    pub(crate) async fn progress_with(
+    /// Progress of goals the caller already read through
+    /// [`App::list_goals_in`] (which checked who may see them), with
+    /// settings already read.
+    pub async fn progress_with(
         &self,
         ctx: &Ctx,
         goals: Vec<Goal>,
@@ -454,18 +468,30 @@ impl App {
         day: Option<NaiveDate>,
     ) -> Result<Vec<Progress>> {
         let ctx = self.analytics_ctx(actor).await?;
+        self.progress_for_in(actor, &ctx, user, team, day).await
+    }
+
+    /// [`App::progress_for`] with settings already read.
+    pub async fn progress_for_in(
+        &self,
+        actor: &Actor,
+        ctx: &Ctx,
+        user: Option<UserId>,
+        team: Option<TeamId>,
+        day: Option<NaiveDate>,
+    ) -> Result<Vec<Progress>> {
         let (user, team) = match (user, team) {
             (None, None) => (Some(actor.user_id), None),
             other => other,
         };
         if let Some(u) = user {
-            self.check_scope(actor, &ctx, Scope::User(u))?;
+            self.check_scope(actor, ctx, Scope::User(u))?;
         }
         if let Some(t) = team {
-            self.check_scope(actor, &ctx, Scope::Team(t))?;
+            self.check_scope(actor, ctx, Scope::Team(t))?;
         }
-        let goals = self.list_goals(actor, user, team).await?;
-        let lines = self.progress_with(&ctx, goals, day).await?;
+        let goals = self.list_goals_in(actor, ctx, user, team).await?;
+        let lines = self.progress_with(ctx, goals, day).await?;
         Ok(lines
             .into_iter()
             .filter(|p| user.is_none_or(|u| p.user_id.is_none_or(|x| x == u)))

@@ -500,7 +500,19 @@ impl App {
         pipeline: Option<salesops_domain::PipelineId>,
     ) -> Result<KpiReport> {
         let ctx = self.analytics_ctx(actor).await?;
-        self.check_scope(actor, &ctx, scope)?;
+        self.kpis_in(actor, &ctx, scope, period, pipeline).await
+    }
+
+    /// The KPIs with settings already read (several figures of one page).
+    pub async fn kpis_in(
+        &self,
+        actor: &Actor,
+        ctx: &Ctx,
+        scope: Scope,
+        period: Period,
+        pipeline: Option<salesops_domain::PipelineId>,
+    ) -> Result<KpiReport> {
+        self.check_scope(actor, ctx, scope)?;
         if let Some(p) = pipeline
             && !ctx.pipelines.iter().any(|x| x.pipeline.id == p)
         {
@@ -567,9 +579,9 @@ impl App {
         .await?;
         let mut out: Vec<Values> = vec![];
         for p in [period, previous] {
-            let (quota, attainment) = self.quota_for(&ctx, &f, &all_goals, p, users.as_ref());
+            let (quota, attainment) = self.quota_for(ctx, &f, &all_goals, p, users.as_ref());
             out.push(values(
-                &ctx,
+                ctx,
                 &f,
                 &stages,
                 &all_won,

@@ -153,6 +153,18 @@ impl std::ops::Index<usize> for Row {
     }
 }
 
+/// Chart series from columns of the rows: (name, column index).
+fn series(rows: &[Row], cols: &[(&str, usize)]) -> Vec<(String, Vec<Decimal>)> {
+    cols.iter()
+        .map(|(name, i)| {
+            (
+                name.to_string(),
+                rows.iter().map(|r| r[*i].unwrap_or_default()).collect(),
+            )
+        })
+        .collect()
+}
+
 fn total_row(cells: Vec<Option<Decimal>>) -> Row {
     Row {
         key: "total".into(),
@@ -179,7 +191,18 @@ fn members(ctx: &Ctx, scope: Scope, with_data: &HashSet<Uuid>) -> Vec<UserId> {
 impl App {
     pub async fn report(&self, actor: &Actor, kind: Kind, p: Params) -> Result<Report> {
         let ctx = self.analytics_ctx(actor).await?;
-        self.check_scope(actor, &ctx, p.scope)?;
+        self.report_in(actor, &ctx, kind, p).await
+    }
+
+    /// A report with settings already read (several figures of one page).
+    pub async fn report_in(
+        &self,
+        actor: &Actor,
+        ctx: &Ctx,
+        kind: Kind,
+        p: Params,
+    ) -> Result<Report> {
+        self.check_scope(actor, ctx, p.scope)?;
         if let Some(x) = p.pipeline
             && !ctx.pipelines.iter().any(|v| v.pipeline.id == x)
         {
@@ -233,18 +256,18 @@ impl App {
             vec![]
         };
         let goals_progress = if kind == Kind::Activity {
-            let goals = self.list_goals(actor, None, None).await?;
+            let goals = self.list_goals_in(actor, ctx, None, None).await?;
             let end = p.period.to.pred_opt().unwrap_or(p.period.to).min(ctx.today);
-            self.progress_with(&ctx, goals, Some(end)).await?
+            self.progress_with(ctx, goals, Some(end)).await?
         } else {
             vec![]
         };
         let mut r = match kind {
-            Kind::Activity => activity_report(&ctx, &f, &p, &goals_progress),
-            Kind::Prospecting => prospecting_report(&ctx, &f, &p),
-            Kind::Pipeline => pipeline_report(&ctx, &f, &stages, &p),
-            Kind::Team => team_report(&ctx, &f, &p),
-            Kind::Company => company_report(&ctx, &f, &p),
+            Kind::Activity => activity_report(ctx, &f, &p, &goals_progress),
+            Kind::Prospecting => prospecting_report(ctx, &f, &p),
+            Kind::Pipeline => pipeline_report(ctx, &f, &stages, &p),
+            Kind::Team => team_report(ctx, &f, &p),
+            Kind::Company => company_report(ctx, &f, &p),
         };
         // The previous period's total, computed the same way.
         let prev = Params {
@@ -252,11 +275,11 @@ impl App {
             ..p.clone()
         };
         let prev_report = match kind {
-            Kind::Activity => activity_report(&ctx, &f, &prev, &[]),
-            Kind::Prospecting => prospecting_report(&ctx, &f, &prev),
-            Kind::Pipeline => pipeline_report(&ctx, &f, &stages, &prev),
-            Kind::Team => team_report(&ctx, &f, &prev),
-            Kind::Company => company_report(&ctx, &f, &prev),
+            Kind::Activity => activity_report(ctx, &f, &prev, &[]),
+            Kind::Prospecting => prospecting_report(ctx, &f, &prev),
+            Kind::Pipeline => pipeline_report(ctx, &f, &stages, &prev),
+            Kind::Team => team_report(ctx, &f, &prev),
+            Kind::Company => company_report(ctx, &f, &prev),
         };
         r.previous = previous;
         r.previous_total = prev_report.total;
@@ -506,16 +529,7 @@ pub fn prospecting_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
         .sum();
     total[4] = ratio(conv, worked);
     total[5] = ratio(disq, conv + disq);
-    let chart = vec![
-        (
-            "worked".to_string(),
-            rows.iter().map(|r| r[0].unwrap_or_default()).collect(),
-        ),
-        (
-            "converted".to_string(),
-            rows.iter().map(|r| r[2].unwrap_or_default()).collect(),
-        ),
-    ];
+    let chart = series(&rows, &[("worked", 0), ("converted", 2)]);
     Report {
         kind: Kind::Prospecting,
         period: p.period,
@@ -657,16 +671,7 @@ pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -
     {
         rows[i].flagged = true;
     }
-    let chart = vec![
-        (
-            "entered".to_string(),
-            rows.iter().map(|r| r[0].unwrap_or_default()).collect(),
-        ),
-        (
-            "moved_on".to_string(),
-            rows.iter().map(|r| r[1].unwrap_or_default()).collect(),
-        ),
-    ];
+    let chart = series(&rows, &[("entered", 0), ("moved_on", 1)]);
     Report {
         kind: Kind::Pipeline,
         period: p.period,
@@ -739,16 +744,7 @@ pub fn team_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
         .collect();
     // The total covers every lead of the scope, unowned ones included.
     let total = row_of(f.leads.iter().collect());
-    let chart = vec![
-        (
-            "leads_won".to_string(),
-            rows.iter().map(|r| r[1].unwrap_or_default()).collect(),
-        ),
-        (
-            "leads_lost".to_string(),
-            rows.iter().map(|r| r[3].unwrap_or_default()).collect(),
-        ),
-    ];
+    let chart = series(&rows, &[("leads_won", 1), ("leads_lost", 3)]);
     Report {
         kind: Kind::Team,
         period: p.period,
@@ -826,10 +822,7 @@ pub fn company_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
     let total_rev = figures(p.period).3;
     let prev_rev = figures(p.period.previous()).3;
     total[4] = ratio(total_rev - prev_rev, prev_rev);
-    let chart = vec![(
-        "revenue".to_string(),
-        rows.iter().map(|r| r[3].unwrap_or_default()).collect(),
-    )];
+    let chart = series(&rows, &[("revenue", 3)]);
     Report {
         kind: Kind::Company,
         period: p.period,

@@ -378,12 +378,10 @@ async fn plan(
         .command_line_actor(as_user.as_deref())
         .await
         .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
-    let org = app
-        .org(actor.org_id)
+    let today = app
+        .org_today(actor.org_id)
         .await
         .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let input = req.input(today).map_err(|e| anyhow::anyhow!("{e}"))?;
     let out = if apply {
         let (p, n) = app

@@ -1,6 +1,6 @@
 //! KPIs and the weighted open pipeline.
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Auth, Query};
 use crate::state::AppState;
 use axum::Json;
@@ -49,15 +49,11 @@ pub fn scope_of(
 }
 
 pub async fn today(s: &AppState, auth: &Auth) -> ApiResult<NaiveDate> {
-    let org = s.app.org(auth.actor.org_id).await?;
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
-    Ok(chrono::Utc::now().with_timezone(&tz).date_naive())
+    Ok(s.app.org_today(auth.actor.org_id).await?)
 }
 
-async fn base(s: &AppState, auth: &Auth) -> ApiResult<Currency> {
-    let org = s.app.org(auth.actor.org_id).await?;
-    Currency::parse(&org.base_currency)
-        .map_err(|e| ApiError::App(salesops_app::AppError::Internal(e.0)))
+pub async fn base(s: &AppState, auth: &Auth) -> ApiResult<Currency> {
+    Ok(s.app.base_currency(auth.actor.org_id).await?)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -1,7 +1,7 @@
 //! Goals and quotas, and their live progress.
 
 use super::{double_option, etag, path_id};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Auth, IfMatch, Query};
 use crate::state::AppState;
 use axum::Json;
@@ -179,11 +179,7 @@ pub fn goal_query(q: &GoalQuery) -> ApiResult<(Option<UserId>, Option<TeamId>, O
     Ok((user, team, date))
 }
 
-async fn base(s: &AppState, auth: &Auth) -> ApiResult<Currency> {
-    let org = s.app.org(auth.actor.org_id).await?;
-    Currency::parse(&org.base_currency)
-        .map_err(|e| ApiError::App(salesops_app::AppError::Internal(e.0)))
-}
+use super::analytics::base;
 
 #[utoipa::path(get, path = "/api/v1/goals", tag = "goals",
     params(("user" = Option<Uuid>, Query, description = "The goals that apply to this user (theirs and their teams')"),

@@ -269,9 +269,7 @@ impl PlanOut {
 }
 
 async fn input(s: &AppState, auth: &Auth, b: PlannerRequest) -> ApiResult<PlannerInput> {
-    let org = s.app.org(auth.actor.org_id).await?;
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let today = super::analytics::today(s, auth).await?;
     Ok(b.input(today)?)
 }
 

@@ -31,6 +31,23 @@ pub struct ReportQuery {
     pub format: Option<String>,
 }
 
+impl ReportQuery {
+    /// The filters of a page's query string (no format: pages are HTML).
+    pub fn from_map(q: &std::collections::HashMap<String, String>) -> ReportQuery {
+        let get = |k: &str| q.get(k).cloned();
+        ReportQuery {
+            preset: get("preset"),
+            from: get("from"),
+            to: get("to"),
+            team: get("team"),
+            user: get("user"),
+            pipeline: get("pipeline"),
+            bucket: get("bucket"),
+            format: None,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ColumnOut {
     pub key: String,

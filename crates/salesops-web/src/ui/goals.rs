@@ -1,7 +1,7 @@
 //! Goals (progress with pace, and the goals themselves) and the backwards
 //! planner.
 
-use super::people::Choice;
+use super::people::{Choice, choice};
 use super::{FieldErrors, Form, PageCtx, Session, UiError, query, render};
 use crate::api::planner::{PlanOut, PlannerRequest, RatiosIn};
 use crate::state::AppState;
@@ -203,14 +203,6 @@ struct GoalsPage {
     errors: FieldErrors,
 }
 
-fn choice(value: String, label: String, selected: &str) -> Choice {
-    Choice {
-        selected: value == selected,
-        value,
-        label,
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn goals_page(
     s: &AppState,
@@ -237,12 +229,12 @@ async fn goals_page(
             other => other,
         };
         let progress = if user.is_none() && team.is_none() {
-            let goals = s.app.list_goals(a, None, None).await?;
-            s.app.goal_progress(a, goals, date).await?
+            let goals = s.app.list_goals_in(a, &ctx, None, None).await?;
+            s.app.progress_with(&ctx, goals, date).await?
         } else {
-            s.app.progress_for(a, user, team, date).await?
+            s.app.progress_for_in(a, &ctx, user, team, date).await?
         };
-        let goals = s.app.list_goals(a, user, team).await?;
+        let goals = s.app.list_goals_in(a, &ctx, user, team).await?;
         Ok::<_, AppError>((ctx, progress, goals, team))
     }
     .await;
@@ -335,7 +327,7 @@ async fn goals_page(
         .iter()
         .map(|k| {
             choice(
-                k.as_str().into(),
+                k.as_str(),
                 ctx.t(&format!("period-{}", k.as_str())),
                 period_sel,
             )
@@ -749,12 +741,10 @@ async fn planner_page(
     let mut plan = None;
     let mut status = status;
     if compute {
-        let org = match s.app.org(a.org_id).await {
-            Ok(o) => o,
+        let today = match s.app.org_today(a.org_id).await {
+            Ok(d) => d,
             Err(e) => return UiError::new(a.locale, e).into_response(),
         };
-        let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
-        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         let result = match form.request(a.locale).and_then(|r| r.input(today)) {
             Ok(input) => s.app.plan(a, &input).await,
             Err(i) => Err(AppError::Invalid(i)),
@@ -835,12 +825,10 @@ pub async fn apply(State(s): State<AppState>, session: Session, form: Form) -> R
     let map: HashMap<String, String> = form.0.iter().cloned().collect();
     let pf = PlannerForm::from_map(&map);
     let a = session.actor();
-    let org = match s.app.org(a.org_id).await {
-        Ok(o) => o,
+    let today = match s.app.org_today(a.org_id).await {
+        Ok(d) => d,
         Err(e) => return UiError::new(a.locale, e).into_response(),
     };
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let result = match pf.request(a.locale).and_then(|r| r.input(today)) {
         Ok(input) => s.app.apply_plan(a, &input).await,
         Err(i) => Err(AppError::Invalid(i)),

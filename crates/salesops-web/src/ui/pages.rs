@@ -356,7 +356,7 @@ pub async fn home(State(s): State<AppState>, session: Session) -> Response {
         let m = team_lines(&s, &session, &a.member_of).await?;
         let g = team_lines(&s, &session, &a.manages).await?;
         let actx = s.app.analytics_ctx(a).await?;
-        let progress = s.app.progress_for(a, None, None, None).await?;
+        let progress = s.app.progress_for_in(a, &actx, None, None, None).await?;
         Ok::<_, AppError>((m, g, actx, progress))
     };
     match lines.await {

@@ -27,6 +27,16 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// An option of a select, selected when its value is `selected`.
+pub fn choice(value: impl Into<String>, label: String, selected: &str) -> Choice {
+    let value = value.into();
+    Choice {
+        selected: value == selected,
+        value,
+        label,
+    }
+}
+
 /// The values of the person form, as typed.
 #[derive(Default)]
 pub struct PersonForm {

@@ -2,7 +2,7 @@
 //! total and the previous period's, drill-down from a number to its
 //! records, and a CSV download.
 
-use super::people::Choice;
+use super::people::{Choice, choice};
 use super::{PageCtx, Session, UiError, query, render};
 use crate::api::reports::{ReportQuery, column_label, params};
 use crate::state::AppState;
@@ -202,14 +202,6 @@ struct ReportPage {
     csv_href: String,
 }
 
-fn sel(value: &str, label: String, selected: &str) -> Choice {
-    Choice {
-        value: value.to_string(),
-        label,
-        selected: value == selected,
-    }
-}
-
 /// The query string of the current filters with `extra` pairs.
 fn qs(q: &HashMap<String, String>, extra: &[(&str, String)], drop: &[&str]) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
@@ -294,21 +286,12 @@ pub async fn show_report(
         return UiError::new(lang, AppError::NotFound).into_response();
     };
     let q = query(&uri);
-    let rq = ReportQuery {
-        preset: q.get("preset").cloned(),
-        from: q.get("from").cloned(),
-        to: q.get("to").cloned(),
-        team: q.get("team").cloned(),
-        user: q.get("user").cloned(),
-        pipeline: q.get("pipeline").cloned(),
-        bucket: q.get("bucket").cloned(),
-        format: None,
-    };
+    let rq = ReportQuery::from_map(&q);
     let a = session.actor();
     let result = async {
         let (p, _) = params(&s, &session.auth, &rq).await.map_err(app_error)?;
         let actx = s.app.analytics_ctx(a).await?;
-        let report = s.app.report(a, kind, p.clone()).await?;
+        let report = s.app.report_in(a, &actx, kind, p.clone()).await?;
         Ok::<_, AppError>((p, actx, report))
     }
     .await;
@@ -397,13 +380,13 @@ pub async fn show_report(
         "last_365_days",
     ]
     .iter()
-    .map(|x| sel(x, ctx.t(&format!("preset-{x}")), &preset))
+    .map(|x| choice(*x, ctx.t(&format!("preset-{x}")), &preset))
     .collect();
     let bucket = q.get("bucket").cloned().unwrap_or_else(|| "week".into());
     let buckets = salesops_domain::periods::PeriodKind::ALL
         .iter()
         .map(|k| {
-            sel(
+            choice(
                 k.as_str(),
                 ctx.t(&format!("period-{}", k.as_str())),
                 &bucket,
@@ -423,7 +406,7 @@ pub async fn show_report(
         .teams
         .iter()
         .filter(|t| sees_all || a.teams().contains(&t.id))
-        .map(|t| sel(&t.id.to_string(), t.name.clone(), &scope_team))
+        .map(|t| choice(t.id.to_string(), t.name.clone(), &scope_team))
         .collect();
     let visible_users: Vec<_> = match p.scope {
         _ if sees_all => actx.people.iter().collect(),
@@ -437,15 +420,15 @@ pub async fn show_report(
     };
     let users = visible_users
         .iter()
-        .map(|x| sel(&x.id.to_string(), x.name.clone(), &scope_user))
+        .map(|x| choice(x.id.to_string(), x.name.clone(), &scope_user))
         .collect();
     let pipeline_sel = r.pipeline.map(|x| x.to_string()).unwrap_or_default();
     let pipelines = actx
         .pipelines
         .iter()
         .map(|x| {
-            sel(
-                &x.pipeline.id.to_string(),
+            choice(
+                x.pipeline.id.to_string(),
                 x.pipeline.name.clone(),
                 &pipeline_sel,
             )
@@ -454,7 +437,7 @@ pub async fn show_report(
     let kinds = Kind::ALL
         .iter()
         .map(|k| {
-            sel(
+            choice(
                 k.as_str(),
                 ctx.t(&format!("report-{}", k.as_str())),
                 kind.as_str(),
@@ -562,14 +545,8 @@ pub async fn drill(State(s): State<AppState>, session: Session, uri: Uri) -> Res
         _ => return UiError::new(lang, AppError::NotFound).into_response(),
     };
     let rq = ReportQuery {
-        preset: q.get("preset").cloned(),
-        from: q.get("from").cloned(),
-        to: q.get("to").cloned(),
-        team: q.get("team").cloned(),
-        user: q.get("user").cloned(),
-        pipeline: q.get("pipeline").cloned(),
         bucket: None,
-        format: None,
+        ..ReportQuery::from_map(&q)
     };
     let a = session.actor();
     let result = async {
@@ -746,20 +723,20 @@ pub async fn dashboard(State(s): State<AppState>, session: Session, uri: Uri) ->
     let result = async {
         let (mut p, _) = params(&s, &session.auth, &rq).await.map_err(app_error)?;
         let actx = s.app.analytics_ctx(a).await?;
-        let kpis = s.app.kpis(a, p.scope, p.period, None).await?;
-        let acts = s.app.report(a, Kind::Activity, p.clone()).await?;
-        let team = s.app.report(a, Kind::Team, p.clone()).await?;
-        let funnel = s.app.report(a, Kind::Pipeline, p.clone()).await?;
+        let kpis = s.app.kpis_in(a, &actx, p.scope, p.period, None).await?;
+        let acts = s.app.report_in(a, &actx, Kind::Activity, p.clone()).await?;
+        let team = s.app.report_in(a, &actx, Kind::Team, p.clone()).await?;
+        let funnel = s.app.report_in(a, &actx, Kind::Pipeline, p.clone()).await?;
         // The trend over the last 12 weeks, whatever the period.
         let end = p.period.to;
         p.period = salesops_domain::periods::Period::new(end - chrono::Duration::weeks(12), end)?;
-        let trend = s.app.report(a, Kind::Activity, p.clone()).await?;
+        let trend = s.app.report_in(a, &actx, Kind::Activity, p.clone()).await?;
         let goals = match p.scope {
-            Scope::Team(t) => s.app.progress_for(a, None, Some(t), None).await?,
-            Scope::User(u) => s.app.progress_for(a, Some(u), None, None).await?,
+            Scope::Team(t) => s.app.progress_for_in(a, &actx, None, Some(t), None).await?,
+            Scope::User(u) => s.app.progress_for_in(a, &actx, Some(u), None, None).await?,
             Scope::Org => {
-                let g = s.app.list_goals(a, None, None).await?;
-                s.app.goal_progress(a, g, None).await?
+                let g = s.app.list_goals_in(a, &actx, None, None).await?;
+                s.app.progress_with(&actx, g, None).await?
             }
         };
         Ok::<_, AppError>((actx, kpis, acts, team, trend, funnel, goals, p.scope))
@@ -899,7 +876,7 @@ pub async fn dashboard(State(s): State<AppState>, session: Session, uri: Uri) ->
         "last_year",
     ]
     .iter()
-    .map(|x| sel(x, ctx.t(&format!("preset-{x}")), &preset))
+    .map(|x| choice(*x, ctx.t(&format!("preset-{x}")), &preset))
     .collect();
     let team_sel = match scope {
         Scope::Team(t) => t.to_string(),
@@ -910,7 +887,7 @@ pub async fn dashboard(State(s): State<AppState>, session: Session, uri: Uri) ->
         .teams
         .iter()
         .filter(|t| sees_all || a.teams().contains(&t.id))
-        .map(|t| sel(&t.id.to_string(), t.name.clone(), &team_sel))
+        .map(|t| choice(t.id.to_string(), t.name.clone(), &team_sel))
         .collect();
     let trend_series: Vec<(String, Vec<Decimal>)> = trend.chart.clone();
     let page = DashboardPage {
