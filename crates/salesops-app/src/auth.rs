@@ -270,6 +270,8 @@ impl App {
             .await?;
         self.fail_abandoned_imports(at - chrono::Duration::hours(6))
             .await?;
+        self.prune_feed(std::time::Duration::from_secs(7 * 86_400))
+            .await?;
         Ok(())
     }
 }

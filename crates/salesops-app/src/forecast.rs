@@ -3,12 +3,13 @@
 //! base currency at today's rates, per pipeline, team and user.
 
 use crate::analytics::{Ctx, Scope};
+use crate::cube::Cube;
 use crate::permissions::Actor;
 use crate::{App, Result};
 use chrono::Datelike;
-use salesops_domain::{LeadStatus, PipelineId, TeamId, UserId};
-use salesops_store::analytics::{self as facts, LeadFact};
-use std::collections::{BTreeMap, HashSet};
+use salesops_domain::{Currency, LeadStatus, PipelineId, Rate, TeamId, UserId};
+use salesops_store::analytics as facts;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// Count, amount and weighted amount (minor units of the base currency).
@@ -17,15 +18,6 @@ pub struct Cell {
     pub count: i64,
     pub amount: i64,
     pub weighted: i64,
-}
-
-impl Cell {
-    /// Counts a lead; the weighted amount is summed exactly in the line
-    /// (amount × probability) and rounded once by `Line::settle`.
-    fn add(&mut self, amount: i64) {
-        self.count += 1;
-        self.amount += amount;
-    }
 }
 
 /// One line of the forecast: per month (`YYYY-MM`, or `none` without an
@@ -50,13 +42,15 @@ impl Line {
         }
     }
 
-    fn add(&mut self, month: &str, amount: i64, probability: i64) {
-        let w = amount as i128 * probability as i128;
+    /// Adds the sums of `count` leads in `month`.
+    fn add_sum(&mut self, month: &str, count: i64, amount: i64, weighted_x100: i128) {
         let cell = self.months.entry(month.to_string()).or_default();
-        cell.add(amount);
-        *self.weighted_x100.entry(month.to_string()).or_default() += w;
-        self.total.add(amount);
-        self.total_x100 += w;
+        cell.count += count;
+        cell.amount += amount;
+        *self.weighted_x100.entry(month.to_string()).or_default() += weighted_x100;
+        self.total.count += count;
+        self.total.amount += amount;
+        self.total_x100 += weighted_x100;
     }
 
     /// Rounds the weighted sums (half away from zero) into the cells.
@@ -91,92 +85,156 @@ pub struct Forecast {
     pub without_amount: i64,
 }
 
-fn month_of(l: &LeadFact) -> String {
-    match l.expected_close_date {
-        Some(d) => format!("{:04}-{:02}", d.year(), d.month()),
+/// A month as `YYYY-MM`, or `none`.
+fn month_name(m: Option<(i32, u32)>) -> String {
+    match m {
+        Some((y, mo)) => format!("{y:04}-{mo:02}"),
         None => "none".into(),
     }
 }
 
-/// Builds the forecast from open leads (pure; tested by hand).
-/// `teams_allowed`: the teams the lines per team may show (`None`: all).
+/// Count, amount and amount × probability, summed exactly.
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    count: i64,
+    amount: i64,
+    weighted_x100: i128,
+}
+
+/// Which line a sum belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum LineKey {
+    Total,
+    Pipeline(Uuid),
+    Team(Uuid),
+    User(u32),
+}
+
+/// Builds the forecast from the open leads of a cube (pure; tested by
+/// hand): those of `pipeline` (every pipeline when `None`) owned by the
+/// user numbers `users` (every lead when `None`). `teams_allowed`: the
+/// teams the lines per team may show (`None`: all).
 pub fn build(
     ctx: &Ctx,
-    leads: &[LeadFact],
-    users: Option<&HashSet<Uuid>>,
+    cube: &Cube,
+    pipeline: Option<Uuid>,
+    users: Option<&HashSet<u32>>,
     teams_allowed: Option<&HashSet<TeamId>>,
 ) -> Forecast {
-    let mut total = Line::new(None, String::new());
-    let mut by_pipeline: BTreeMap<Uuid, Line> = BTreeMap::new();
-    let mut by_user: BTreeMap<Uuid, Line> = BTreeMap::new();
-    let mut by_team: BTreeMap<Uuid, Line> = BTreeMap::new();
-    let mut months: HashSet<String> = HashSet::new();
+    // Today's rate of each currency, looked up once.
+    let mut rates: HashMap<Currency, Option<Option<Rate>>> = HashMap::new();
+    // The teams each owner counts for, worked out once per owner.
+    let mut teams_of: HashMap<u32, Vec<Uuid>> = HashMap::new();
+    let mut acc: HashMap<(LineKey, Option<(i32, u32)>), Acc> = HashMap::new();
     let mut without_amount = 0;
-    for l in leads
-        .iter()
-        .filter(|l| l.status == LeadStatus::Open.as_str())
-    {
-        if users.is_some_and(|s| l.owner_id.is_none_or(|o| !s.contains(&o))) {
+    for l in cube.all_leads() {
+        if l.status != LeadStatus::Open
+            || pipeline.is_some_and(|p| p != l.pipeline)
+            || users.is_some_and(|s| l.owner == 0 || !s.contains(&l.owner))
+        {
             continue;
         }
-        let Some(amount) = ctx.amount_base(l, ctx.today) else {
+        let amount = l.amount.and_then(|m| {
+            let rate = *rates
+                .entry(m.currency)
+                .or_insert_with(|| ctx.rates.rate_on(m.currency, ctx.today));
+            match rate? {
+                None => Some(m.minor),
+                Some(r) => r.convert(m).map(|x| x.minor),
+            }
+        });
+        let Some(amount) = amount else {
             without_amount += 1;
             continue;
         };
-        let p = ctx.probability(l);
-        let m = month_of(l);
-        months.insert(m.clone());
-        total.add(&m, amount, p);
-        let pname = ctx
-            .pipelines
-            .iter()
-            .find(|x| x.pipeline.id.0 == l.pipeline_id)
-            .map(|x| x.pipeline.name.clone())
-            .unwrap_or_default();
-        by_pipeline
-            .entry(l.pipeline_id)
-            .or_insert_with(|| Line::new(Some(l.pipeline_id), pname))
-            .add(&m, amount, p);
-        if let Some(o) = l.owner_id {
-            by_user
-                .entry(o)
-                .or_insert_with(|| Line::new(Some(o), ctx.name_of(UserId(o))))
-                .add(&m, amount, p);
-            // Each team the owner is in, and the teams above: once each.
-            let mut teams: Vec<TeamId> = ctx
-                .teams_of(UserId(o))
-                .into_iter()
-                .flat_map(|t| ctx.team_ancestry(t))
-                .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
-                .collect();
-            teams.sort();
-            teams.dedup();
-            for t in teams {
-                let name = ctx.team(t).map(|x| x.name.clone()).unwrap_or_default();
-                by_team
-                    .entry(t.0)
-                    .or_insert_with(|| Line::new(Some(t.0), name))
-                    .add(&m, amount, p);
+        let p = l
+            .probability
+            .map(i64::from)
+            .or_else(|| ctx.stages.get(&l.stage).map(|s| s.win_probability as i64))
+            .unwrap_or(0);
+        let m = l.expected_close_date.map(|d| (d.year(), d.month()));
+        let w = amount as i128 * p as i128;
+        let mut add = |k: LineKey| {
+            let a = acc.entry((k, m)).or_default();
+            a.count += 1;
+            a.amount += amount;
+            a.weighted_x100 += w;
+        };
+        add(LineKey::Total);
+        add(LineKey::Pipeline(l.pipeline));
+        if let Some(o) = cube.user_id(l.owner) {
+            add(LineKey::User(l.owner));
+            let teams = teams_of.entry(l.owner).or_insert_with(|| {
+                // Each team the owner is in, and the teams above: once each.
+                let mut teams: Vec<TeamId> = ctx
+                    .teams_of(UserId(o))
+                    .into_iter()
+                    .flat_map(|t| ctx.team_ancestry(t))
+                    .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
+                    .collect();
+                teams.sort();
+                teams.dedup();
+                teams.into_iter().map(|t| t.0).collect()
+            });
+            for t in teams.iter() {
+                add(LineKey::Team(*t));
             }
         }
     }
-    let mut months: Vec<String> = months.into_iter().collect();
-    months.sort_by_key(|m| (m == "none", m.clone()));
-    let settle = |v: BTreeMap<Uuid, Line>| {
-        let mut v: Vec<Line> = v.into_values().collect();
-        for l in &mut v {
-            l.settle();
+    let mut lines: BTreeMap<LineKey, Line> = BTreeMap::new();
+    let mut months: HashSet<Option<(i32, u32)>> = HashSet::new();
+    for ((k, m), a) in acc {
+        months.insert(m);
+        let line = lines.entry(k).or_insert_with(|| match k {
+            LineKey::Total => Line::new(None, String::new()),
+            LineKey::Pipeline(p) => Line::new(
+                Some(p),
+                ctx.pipelines
+                    .iter()
+                    .find(|x| x.pipeline.id.0 == p)
+                    .map(|x| x.pipeline.name.clone())
+                    .unwrap_or_default(),
+            ),
+            LineKey::Team(t) => Line::new(
+                Some(t),
+                ctx.team(TeamId(t))
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+            ),
+            LineKey::User(u) => {
+                let id = cube.user_id(u).unwrap_or_default();
+                Line::new(Some(id), ctx.name_of(UserId(id)))
+            }
+        });
+        line.add_sum(&month_name(m), a.count, a.amount, a.weighted_x100);
+    }
+    let mut months: Vec<Option<(i32, u32)>> = months.into_iter().collect();
+    months.sort_by_key(|m| (m.is_none(), *m));
+    let mut total = lines
+        .remove(&LineKey::Total)
+        .unwrap_or_else(|| Line::new(None, String::new()));
+    let mut by_pipeline = vec![];
+    let mut by_team = vec![];
+    let mut by_user = vec![];
+    for (k, mut line) in lines {
+        line.settle();
+        match k {
+            LineKey::Pipeline(_) => by_pipeline.push(line),
+            LineKey::Team(_) => by_team.push(line),
+            LineKey::User(_) => by_user.push(line),
+            LineKey::Total => {}
         }
+    }
+    for v in [&mut by_pipeline, &mut by_team, &mut by_user] {
         v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
-    };
+    }
     total.settle();
     Forecast {
-        months,
+        months: months.into_iter().map(month_name).collect(),
         total,
-        by_pipeline: settle(by_pipeline),
-        by_team: settle(by_team),
-        by_user: settle(by_user),
+        by_pipeline,
+        by_team,
+        by_user,
         without_amount,
     }
 }
@@ -196,19 +254,6 @@ impl App {
         {
             return Err(crate::AppError::NotFound);
         }
-        let users: Option<Vec<UserId>> = ctx.users(scope);
-        let leads = facts::lead_facts(
-            &mut self.conn(),
-            actor.org_id,
-            &facts::LeadScope {
-                owners: users.clone(),
-                pipeline,
-                open_only: true,
-                ..Default::default()
-            },
-        )
-        .await?;
-        let set: Option<HashSet<Uuid>> = users.map(|v| v.into_iter().map(|u| u.0).collect());
         // Lines per team stay inside the scope: a team's own tree, none
         // for one person.
         let allowed: Option<HashSet<TeamId>> = match scope {
@@ -216,7 +261,42 @@ impl App {
             Scope::Team(t) => Some(ctx.team_tree(t).into_iter().collect()),
             Scope::User(_) => Some(HashSet::new()),
         };
-        let f = build(&ctx, &leads, set.as_ref(), allowed.as_ref());
+        let users: Option<Vec<UserId>> = ctx.users(scope);
+        let run = |cube: &Cube| {
+            let set: Option<HashSet<u32>> = users
+                .as_ref()
+                .map(|v| cube.numbers(v).into_iter().collect());
+            build(
+                &ctx,
+                cube,
+                pipeline.map(|p| p.0),
+                set.as_ref(),
+                allowed.as_ref(),
+            )
+        };
+        let f = match self.live_cube(&ctx, actor.org_id).await? {
+            Some(cube) => run(&cube.read().expect("index lock")),
+            None => {
+                let leads = facts::lead_facts(
+                    &mut self.conn(),
+                    actor.org_id,
+                    &facts::LeadScope {
+                        owners: users.clone(),
+                        pipeline,
+                        open_only: true,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                run(&Cube::from_facts(
+                    ctx.tz,
+                    ctx.rates.clone(),
+                    &[],
+                    &leads,
+                    &[],
+                ))
+            }
+        };
         Ok((f, ctx))
     }
 }

@@ -7,10 +7,12 @@ pub mod analytics;
 pub mod auth;
 pub mod crm;
 pub mod csv_io;
+pub mod cube;
 mod error;
 mod fields;
 pub mod forecast;
 pub mod goals;
+pub mod index;
 pub mod kpis;
 pub mod leads;
 pub mod orgs;
@@ -58,11 +60,17 @@ impl Default for Settings {
 pub struct App {
     pub db: Db,
     pub settings: Settings,
+    /// The analytic index the reports read (see `index.rs`).
+    pub index: std::sync::Arc<index::Index>,
 }
 
 impl App {
     pub fn new(db: Db, settings: Settings) -> App {
-        App { db, settings }
+        App {
+            db,
+            settings,
+            index: Default::default(),
+        }
     }
 
     /// A handle on the pool for one statement.

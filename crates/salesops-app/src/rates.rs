@@ -10,7 +10,7 @@ use salesops_store::{now, rates};
 use std::str::FromStr;
 
 /// The organisation's rates, ready to convert.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateTable {
     pub base: Currency,
     /// (currency, valid from, rate), sorted by currency and date.
@@ -21,14 +21,24 @@ impl RateTable {
     /// The amount in the base currency at the rate valid on `day`; `None`
     /// when there is no rate for it yet.
     pub fn to_base(&self, m: Money, day: NaiveDate) -> Option<Money> {
-        if m.currency == self.base {
-            return Some(m);
+        match self.rate_on(m.currency, day)? {
+            None => Some(m),
+            Some(r) => r.convert(m),
+        }
+    }
+
+    /// How amounts in `currency` convert on `day`: `Some(None)` for the
+    /// base currency (as they are), `Some(Some(rate))` at the rate valid
+    /// then, `None` without one. To convert many amounts of one day.
+    pub fn rate_on(&self, currency: Currency, day: NaiveDate) -> Option<Option<Rate>> {
+        if currency == self.base {
+            return Some(None);
         }
         self.rates
             .iter()
-            .filter(|(c, from, _)| *c == m.currency && *from <= day)
+            .filter(|(c, from, _)| *c == currency && *from <= day)
             .max_by_key(|(_, from, _)| *from)
-            .and_then(|(_, _, r)| r.convert(m))
+            .map(|(_, _, r)| Some(*r))
     }
 
     /// The sum in the base currency; `None` if any amount has no rate.
@@ -44,10 +54,16 @@ impl RateTable {
 impl App {
     pub async fn rate_table(&self, actor: &Actor) -> Result<RateTable> {
         require(actor, Resource::Settings, Action::Read, None)?;
-        let org = self.org(actor.org_id).await?;
+        self.org_rate_table(actor.org_id).await
+    }
+
+    /// The rates of an organisation (no permission check: for the analytic
+    /// index, which serves only checked requests).
+    pub async fn org_rate_table(&self, org_id: salesops_domain::OrgId) -> Result<RateTable> {
+        let org = self.org(org_id).await?;
         let base = Currency::parse(&org.base_currency).map_err(|e| AppError::Internal(e.0))?;
         let mut v = vec![];
-        for r in rates::list(&mut self.conn(), actor.org_id).await? {
+        for r in rates::list(&mut self.conn(), org_id).await? {
             let (Ok(c), Ok(d)) = (
                 Currency::parse(&r.currency),
                 rust_decimal::Decimal::from_str(&r.rate),

@@ -5,13 +5,14 @@
 //! CSV and the UI as a table and an SVG chart.
 
 use crate::analytics::{Ctx, Facts, Scope};
+use crate::cube::{Cube, LeadSums};
 use crate::permissions::Actor;
 use crate::{App, AppError, Result};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use salesops_domain::metrics::{LeadPath, Outcome, ratio, stage_conversion};
+use salesops_domain::metrics::{LeadPath, Outcome, add_path, ratio};
 use salesops_domain::periods::{Period, PeriodKind};
-use salesops_domain::{Invalid, LeadStatus, PipelineId, UserId};
+use salesops_domain::{Invalid, LeadStatus, PipelineId, TeamId, UserId};
 use salesops_store::analytics::{self as facts, LeadFact, StageFact};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -107,6 +108,8 @@ pub struct Params {
     pub period: Period,
     pub pipeline: Option<PipelineId>,
     pub bucket: PeriodKind,
+    /// Team report: one row per team instead of per member.
+    pub by_team: bool,
 }
 
 fn col(key: &str, unit: Unit) -> Column {
@@ -124,15 +127,6 @@ fn money(ctx: &Ctx, minor: i64) -> Decimal {
 
 fn d(n: i64) -> Option<Decimal> {
     Some(Decimal::from(n))
-}
-
-fn days(a: DateTime<Utc>, b: DateTime<Utc>) -> Decimal {
-    Decimal::from((b - a).num_seconds()) / Decimal::from(86_400)
-}
-
-fn mean(v: &[Decimal]) -> Option<Decimal> {
-    (!v.is_empty())
-        .then(|| (v.iter().copied().sum::<Decimal>() / Decimal::from(v.len())).round_dp(1))
 }
 
 /// Sums the cells of rows column by column where the column adds up
@@ -215,8 +209,81 @@ impl App {
             )
             .into());
         }
+        if p.by_team && kind != Kind::Team {
+            return Err(Invalid::one("by", "rows per team exist in the team report only").into());
+        }
+        if p.by_team && matches!(p.scope, Scope::User(_)) {
+            return Err(Invalid::one("by", "rows per team need a team or the organisation").into());
+        }
         let previous = p.period.previous();
-        let (p0, _) = ctx.instants(previous);
+        let goals_progress = if kind == Kind::Activity {
+            let goals = self.list_goals_in(actor, ctx, None, None).await?;
+            let end = p.period.to.pred_opt().unwrap_or(p.period.to).min(ctx.today);
+            self.progress_with(ctx, goals, Some(end)).await?
+        } else {
+            vec![]
+        };
+        let prev = Params {
+            period: previous,
+            ..p.clone()
+        };
+        if kind == Kind::Prospecting {
+            let f = self.report_facts(actor, ctx, kind, &p).await?;
+            let mut r = prospecting_report(ctx, &f.0, &p);
+            r.previous = previous;
+            r.previous_total = prospecting_report(ctx, &f.0, &prev).total;
+            return Ok(r);
+        }
+        // The live index carries every figure but activities and leads
+        // filtered by pipeline (an activity's pipeline is its lead's, which
+        // may change): those read the facts into a cube of their own.
+        let live = if p.pipeline.is_none() || kind == Kind::Pipeline {
+            self.live_cube(ctx, actor.org_id).await?
+        } else {
+            None
+        };
+        let run = |cube: &Cube| {
+            let (mut r, prev_total) = match kind {
+                Kind::Activity => (
+                    activity_report(ctx, cube, &p, &goals_progress, true),
+                    activity_report(ctx, cube, &prev, &[], false).total,
+                ),
+                Kind::Pipeline => (pipeline_report(ctx, cube, &p), None),
+                Kind::Team => (
+                    team_report(ctx, cube, &p),
+                    team_report(ctx, cube, &prev).total,
+                ),
+                Kind::Company => (
+                    company_report(ctx, cube, &p),
+                    company_report(ctx, cube, &prev).total,
+                ),
+                Kind::Prospecting => unreachable!("read from facts"),
+            };
+            r.previous = previous;
+            r.previous_total = prev_total;
+            r
+        };
+        match live {
+            Some(cube) => Ok(run(&cube.read().expect("index lock"))),
+            None => {
+                let (f, stages) = self.report_facts(actor, ctx, kind, &p).await?;
+                let cube =
+                    Cube::from_facts(ctx.tz, ctx.rates.clone(), &f.activities, &f.leads, &stages);
+                Ok(run(&cube))
+            }
+        }
+    }
+
+    /// The facts of a report read from the tables: the prospecting report,
+    /// and the others when filtered by pipeline.
+    async fn report_facts(
+        &self,
+        actor: &Actor,
+        ctx: &Ctx,
+        kind: Kind,
+        p: &Params,
+    ) -> Result<(Facts, Vec<StageFact>)> {
+        let (p0, _) = ctx.instants(p.period.previous());
         let (_, t1) = ctx.instants(p.period);
         let users: Option<Vec<UserId>> = ctx.users(p.scope);
         let org = actor.org_id;
@@ -255,35 +322,7 @@ impl App {
         } else {
             vec![]
         };
-        let goals_progress = if kind == Kind::Activity {
-            let goals = self.list_goals_in(actor, ctx, None, None).await?;
-            let end = p.period.to.pred_opt().unwrap_or(p.period.to).min(ctx.today);
-            self.progress_with(ctx, goals, Some(end)).await?
-        } else {
-            vec![]
-        };
-        let mut r = match kind {
-            Kind::Activity => activity_report(ctx, &f, &p, &goals_progress),
-            Kind::Prospecting => prospecting_report(ctx, &f, &p),
-            Kind::Pipeline => pipeline_report(ctx, &f, &stages, &p),
-            Kind::Team => team_report(ctx, &f, &p),
-            Kind::Company => company_report(ctx, &f, &p),
-        };
-        // The previous period's total, computed the same way.
-        let prev = Params {
-            period: previous,
-            ..p.clone()
-        };
-        let prev_report = match kind {
-            Kind::Activity => activity_report(ctx, &f, &prev, &[]),
-            Kind::Prospecting => prospecting_report(ctx, &f, &prev),
-            Kind::Pipeline => pipeline_report(ctx, &f, &stages, &prev),
-            Kind::Team => team_report(ctx, &f, &prev),
-            Kind::Company => company_report(ctx, &f, &prev),
-        };
-        r.previous = previous;
-        r.previous_total = prev_report.total;
-        Ok(r)
+        Ok((f, stages))
     }
 }
 
@@ -292,20 +331,55 @@ fn in_period(ctx: &Ctx, p: Period) -> impl Fn(DateTime<Utc>) -> bool {
     move |t| t0 <= t && t < t1
 }
 
+/// The user numbers of a scope in a cube (`None`: everybody).
+fn scope_numbers(ctx: &Ctx, cube: &Cube, scope: Scope) -> Option<Vec<u32>> {
+    ctx.users(scope).map(|u| cube.numbers(&u))
+}
+
+/// Days from seconds, to a tenth.
+fn days_of(seconds: i64, n: i64) -> Option<Decimal> {
+    (n > 0).then(|| (Decimal::from(seconds) / Decimal::from(86_400) / Decimal::from(n)).round_dp(1))
+}
+
+/// The median of cycle times in seconds, in days to a tenth.
+fn median_days(v: &mut [i64]) -> Option<Decimal> {
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len();
+    let (_, hi, _) = v.select_nth_unstable(n / 2);
+    let hi = *hi;
+    let secs = if n % 2 == 1 {
+        Decimal::from(hi)
+    } else {
+        let lo = *v[..n / 2].iter().max().expect("n is even and positive");
+        (Decimal::from(lo) + Decimal::from(hi)) / Decimal::TWO
+    };
+    Some((secs / Decimal::from(86_400)).round_dp(1))
+}
+
 /// Report 1, activity: per member, activities by type and outcome, leads
 /// created and won, revenue, and goals met.
 pub fn activity_report(
     ctx: &Ctx,
-    f: &Facts,
+    cube: &Cube,
     p: &Params,
     progress: &[crate::goals::Progress],
+    with_chart: bool,
 ) -> Report {
-    let inr = in_period(ctx, p.period);
     let mut types: Vec<_> = ctx.types.values().filter(|t| !t.archived).collect();
     types.sort_by_key(|t| (t.position, t.id));
     let mut columns = vec![];
-    // (type, outcome) per column.
-    let mut keys: Vec<(Uuid, Option<Uuid>)> = vec![];
+    // The cube's pairs each column adds up.
+    let mut pair_sets: Vec<Vec<usize>> = vec![];
+    let pairs_of = |t: Uuid, o: Option<Uuid>| -> Vec<usize> {
+        cube.pairs
+            .iter()
+            .enumerate()
+            .filter(|(_, (pt, po))| *pt == t && (o.is_none() || *po == o))
+            .map(|(i, _)| i)
+            .collect()
+    };
     for t in &types {
         columns.push(Column {
             key: format!("type:{}", t.id),
@@ -313,7 +387,7 @@ pub fn activity_report(
             translate: false,
             unit: Unit::Count,
         });
-        keys.push((t.id.0, None));
+        pair_sets.push(pairs_of(t.id.0, None));
         let mut outs: Vec<_> = ctx
             .outcomes
             .values()
@@ -327,7 +401,7 @@ pub fn activity_report(
                 translate: false,
                 unit: Unit::Count,
             });
-            keys.push((t.id.0, Some(o.id.0)));
+            pair_sets.push(pairs_of(t.id.0, Some(o.id.0)));
         }
     }
     columns.push(col("activities", Unit::Count));
@@ -336,43 +410,32 @@ pub fn activity_report(
     columns.push(col("revenue", Unit::Money));
     columns.push(col("goals_met", Unit::Count));
     columns.push(col("goals", Unit::Count));
-    let acts: Vec<_> = f.activities.iter().filter(|a| inr(a.happened_at)).collect();
-    let with_data: HashSet<Uuid> = acts
-        .iter()
-        .map(|a| a.user_id)
-        .chain(f.leads.iter().filter_map(|l| l.owner_id))
+    let only = scope_numbers(ctx, cube, p.scope);
+    let counts = cube.activity_counts(p.period, only.as_deref());
+    let sums = cube.lead_sums(p.period, only.as_deref());
+    let number = |u: UserId| cube.users.get(&u.0);
+    let with_data: HashSet<Uuid> = (1..cube.users.len())
+        .filter(|u| {
+            counts[*u].iter().any(|c| *c != 0)
+                || sums[*u].created + sums[*u].won + sums[*u].lost + sums[*u].cancelled > 0
+        })
+        .map(|u| cube.users.ids[u])
         .collect();
+    let zero = vec![0i64; cube.pairs.len()];
     let mut rows = vec![];
     for u in members(ctx, p.scope, &with_data) {
-        let mine: Vec<_> = acts.iter().filter(|a| a.user_id == u.0).collect();
-        let mut cells: Vec<Option<Decimal>> = keys
+        let (mine, s) = match number(u) {
+            Some(n) => (&counts[n as usize], sums[n as usize]),
+            None => (&zero, Default::default()),
+        };
+        let mut cells: Vec<Option<Decimal>> = pair_sets
             .iter()
-            .map(|(t, o)| {
-                d(mine
-                    .iter()
-                    .filter(|a| a.type_id == *t && (o.is_none() || a.outcome_id == *o))
-                    .count() as i64)
-            })
+            .map(|set| d(set.iter().map(|i| mine[*i]).sum()))
             .collect();
-        cells.push(d(mine.len() as i64));
-        let owned = |l: &&LeadFact| l.owner_id == Some(u.0);
-        cells.push(d(f
-            .leads
-            .iter()
-            .filter(owned)
-            .filter(|l| inr(l.created_at))
-            .count() as i64));
-        let won: Vec<&LeadFact> = f
-            .leads
-            .iter()
-            .filter(owned)
-            .filter(|l| l.status == LeadStatus::Won.as_str() && l.closed_at.is_some_and(&inr))
-            .collect();
-        cells.push(d(won.len() as i64));
-        cells.push(Some(money(
-            ctx,
-            won.iter().filter_map(|l| ctx.revenue(l)).sum(),
-        )));
+        cells.push(d(mine.iter().sum()));
+        cells.push(d(s.created));
+        cells.push(d(s.won));
+        cells.push(Some(money(ctx, s.revenue)));
         let lines: Vec<_> = progress.iter().filter(|x| x.user_id == Some(u)).collect();
         cells.push(d(
             lines.iter().filter(|x| x.actual >= x.goal.target).count() as i64,
@@ -389,27 +452,31 @@ pub fn activity_report(
     }
     let total = total_row(sum_rows(&rows, &columns));
     // Chart: activities per bucket and type.
-    let buckets = p.period.buckets(p.bucket);
-    let chart_labels = buckets.iter().map(|b| b.from.to_string()).collect();
-    let chart = types
-        .iter()
-        .map(|t| {
-            (
-                t.name.clone(),
-                buckets
-                    .iter()
-                    .map(|b| {
-                        let inb = in_period(ctx, *b);
-                        Decimal::from(
-                            acts.iter()
-                                .filter(|a| a.type_id == t.id.0 && inb(a.happened_at))
-                                .count() as i64,
-                        )
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
+    let (chart_labels, chart) = if with_chart {
+        let buckets = p.period.buckets(p.bucket);
+        let per_bucket: Vec<Vec<i64>> = buckets
+            .iter()
+            .map(|b| cube.activity_totals(*b, only.as_deref()))
+            .collect();
+        (
+            buckets.iter().map(|b| b.from.to_string()).collect(),
+            types
+                .iter()
+                .map(|t| {
+                    let set = pairs_of(t.id.0, None);
+                    (
+                        t.name.clone(),
+                        per_bucket
+                            .iter()
+                            .map(|v| Decimal::from(set.iter().map(|i| v[*i]).sum::<i64>()))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        )
+    } else {
+        (vec![], vec![])
+    };
     Report {
         kind: Kind::Activity,
         period: p.period,
@@ -546,7 +613,7 @@ pub fn prospecting_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
 
 /// Report 3, pipeline performance: stage conversion of the leads that entered each
 /// stage in the period, time in stage, the worst step flagged.
-pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -> Report {
+pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
     let pipeline = p
         .pipeline
         .and_then(|x| ctx.pipelines.iter().find(|v| v.pipeline.id == x))
@@ -578,33 +645,37 @@ pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -
             pipeline: None,
         };
     };
-    let index: HashMap<Uuid, usize> = pv
+    // The position in this pipeline of each stage the cube numbers.
+    let position: Vec<Option<usize>> = cube
         .stages
+        .ids
         .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.0, i))
+        .map(|id| pv.stages.iter().position(|s| s.id.0 == *id))
         .collect();
-    let leads: HashMap<Uuid, &LeadFact> = f
-        .leads
-        .iter()
-        .filter(|l| l.pipeline_id == pv.pipeline.id.0)
-        .map(|l| (l.id, l))
-        .collect();
-    let mut by_lead: BTreeMap<Uuid, Vec<&StageFact>> = BTreeMap::new();
-    for s in stages.iter().filter(|s| leads.contains_key(&s.lead_id)) {
-        by_lead.entry(s.lead_id).or_default().push(s);
-    }
+    let owners: Option<HashSet<u32>> =
+        scope_numbers(ctx, cube, p.scope).map(|v| v.into_iter().collect());
     let (t0, t1) = ctx.instants(p.period);
-    let mut paths = vec![];
-    let mut stay: Vec<Vec<Decimal>> = vec![vec![]; pv.stages.len()];
-    for (lead, hist) in &by_lead {
-        let l = leads[lead];
-        let mut entered = vec![];
+    let mut rows_acc = vec![salesops_domain::metrics::StageRow::default(); pv.stages.len()];
+    // Per stage: seconds of the stays that ended in the period, and how many.
+    let mut stay = vec![(0i64, 0i64); pv.stages.len()];
+    let mut path = LeadPath {
+        entered: vec![],
+        outcome: Outcome::Open,
+    };
+    for ix in cube.moved_or_closed_in(p.period) {
+        let Some(l) = cube.leads[ix as usize].as_ref() else {
+            continue;
+        };
+        if l.pipeline != pv.pipeline.id.0 || owners.as_ref().is_some_and(|o| !o.contains(&l.owner))
+        {
+            continue;
+        }
+        path.entered.clear();
         let mut last: Option<(usize, DateTime<Utc>)> = None;
-        for h in hist {
+        for h in &cube.steps[ix as usize] {
             // A status change within the same stage is not an entry.
-            let moved = h.from_stage_id != Some(h.to_stage_id) || h.from_stage_id.is_none();
-            if let Some(i) = index.get(&h.to_stage_id).copied()
+            let moved = h.from != Some(h.to);
+            if let Some(i) = position[h.to as usize]
                 && moved
             {
                 if let Some((j, since)) = last
@@ -612,10 +683,11 @@ pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -
                     && t0 <= h.at
                     && h.at < t1
                 {
-                    stay[j].push(days(since, h.at));
+                    stay[j].0 += (h.at - since).num_seconds();
+                    stay[j].1 += 1;
                 }
                 if last.is_none_or(|(j, _)| j != i) {
-                    entered.push((i, ctx.day(h.at)));
+                    path.entered.push((i, ctx.day(h.at)));
                     last = Some((i, h.at));
                 }
             }
@@ -625,18 +697,18 @@ pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -
             && t0 <= c
             && c < t1
         {
-            stay[j].push(days(since, c));
+            stay[j].0 += (c - since).num_seconds();
+            stay[j].1 += 1;
         }
-        let outcome = match l.status.as_str() {
-            "won" => Outcome::Won,
-            "lost" => Outcome::Lost,
-            "cancelled" => Outcome::Cancelled,
-            _ => Outcome::Open,
+        path.outcome = match l.status {
+            LeadStatus::Won => Outcome::Won,
+            LeadStatus::Lost => Outcome::Lost,
+            LeadStatus::Cancelled => Outcome::Cancelled,
+            LeadStatus::Open => Outcome::Open,
         };
-        paths.push(LeadPath { entered, outcome });
+        add_path(&mut rows_acc, &path, p.period.from, p.period.to);
     }
-    let conv = stage_conversion(pv.stages.len(), &paths, p.period.from, p.period.to);
-    let mut rows: Vec<Row> = conv
+    let mut rows: Vec<Row> = rows_acc
         .iter()
         .enumerate()
         .map(|(i, r)| {
@@ -655,7 +727,7 @@ pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -
                     sh[1],
                     sh[2],
                     sh[3],
-                    mean(&stay[i]),
+                    days_of(stay[i].0, stay[i].1),
                 ],
                 flagged: false,
                 period: None,
@@ -686,11 +758,26 @@ pub fn pipeline_report(ctx: &Ctx, f: &Facts, stages: &[StageFact], p: &Params) -
     }
 }
 
-/// Report 4, team performance: per member, leads created, won (count and amount),
-/// lost, cancelled, conversion of the leads they created, average deal
-/// size, average cycle length.
-pub fn team_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
-    let inr = in_period(ctx, p.period);
+/// The cells of the team report for the sums and won cycle times of a
+/// group of leads.
+fn team_cells(ctx: &Ctx, s: &LeadSums, cycles: &mut [i64]) -> Vec<Option<Decimal>> {
+    vec![
+        d(s.created),
+        d(s.won),
+        Some(money(ctx, s.revenue)),
+        d(s.lost),
+        d(s.cancelled),
+        ratio(s.won_of_created, s.created),
+        ratio(money(ctx, s.revenue), Decimal::from(s.won)).map(|x| x.round_dp(ctx.base.exponent())),
+        days_of(s.cycle_seconds, s.won),
+        median_days(cycles),
+    ]
+}
+
+/// Report 4, team performance: per member (or per team), leads created,
+/// won (count and amount), lost, cancelled, conversion of the leads they
+/// created, average deal size, mean and median cycle length.
+pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
     let columns = vec![
         col("leads_created", Unit::Count),
         col("leads_won", Unit::Count),
@@ -700,50 +787,84 @@ pub fn team_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
         col("conversion_rate", Unit::Share),
         col("average_deal_size", Unit::Money),
         col("cycle_days", Unit::Days),
+        col("cycle_days_median", Unit::Days),
     ];
-    let with_data: HashSet<Uuid> = f.leads.iter().filter_map(|l| l.owner_id).collect();
-    let inr = &inr;
-    let row_of = |leads: Vec<&LeadFact>| -> Vec<Option<Decimal>> {
-        let created: Vec<_> = leads.iter().filter(|l| inr(l.created_at)).collect();
-        let closed = |s: LeadStatus| {
-            leads
-                .iter()
-                .filter(move |l| l.status == s.as_str() && l.closed_at.is_some_and(inr))
-                .copied()
-                .collect::<Vec<_>>()
+    let only = scope_numbers(ctx, cube, p.scope);
+    let sums = cube.lead_sums(p.period, only.as_deref());
+    // Cycle times of the leads won in the period, per owner number.
+    let mut cycles: HashMap<u32, Vec<i64>> = HashMap::new();
+    let mut all_cycles: Vec<i64> = vec![];
+    let in_scope: Option<HashSet<u32>> = only.as_ref().map(|v| v.iter().copied().collect());
+    let inr = in_period(ctx, p.period);
+    for l in cube.closed_in(p.period) {
+        if l.status != LeadStatus::Won || in_scope.as_ref().is_some_and(|s| !s.contains(&l.owner)) {
+            continue;
+        }
+        let Some(c) = l.closed_at.filter(|c| inr(*c)) else {
+            continue;
         };
-        let won = closed(LeadStatus::Won);
-        let revenue: i64 = won.iter().filter_map(|l| ctx.revenue(l)).sum();
-        let cycles: Vec<Decimal> = won
-            .iter()
-            .filter_map(|l| Some(days(l.created_at, l.closed_at?)))
+        let secs = (c - l.created_at).num_seconds();
+        cycles.entry(l.owner).or_default().push(secs);
+        all_cycles.push(secs);
+    }
+    let rows: Vec<Row> = if p.by_team {
+        let teams: Vec<TeamId> = match p.scope {
+            Scope::Team(t) => ctx.team_tree(t),
+            _ => ctx.teams.iter().map(|t| t.id).collect(),
+        };
+        let mut rows: Vec<Row> = teams
+            .into_iter()
+            .map(|t| {
+                let numbers = cube.numbers(&ctx.members_of(t));
+                let mut s = LeadSums::default();
+                let mut c: Vec<i64> = vec![];
+                for n in &numbers {
+                    s.add(&sums[*n as usize]);
+                    c.extend(cycles.get(n).into_iter().flatten());
+                }
+                Row {
+                    key: t.to_string(),
+                    label: ctx.team(t).map(|x| x.name.clone()).unwrap_or_default(),
+                    user_id: None,
+                    cells: team_cells(ctx, &s, &mut c),
+                    flagged: false,
+                    period: None,
+                }
+            })
             .collect();
-        let won_of_created = created.iter().filter(|l| l.status == "won").count() as i64;
-        vec![
-            d(created.len() as i64),
-            d(won.len() as i64),
-            Some(money(ctx, revenue)),
-            d(closed(LeadStatus::Lost).len() as i64),
-            d(closed(LeadStatus::Cancelled).len() as i64),
-            ratio(won_of_created, created.len() as i64),
-            ratio(money(ctx, revenue), Decimal::from(won.len()))
-                .map(|x| x.round_dp(ctx.base.exponent())),
-            mean(&cycles),
-        ]
+        rows.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
+        rows
+    } else {
+        let with_data: HashSet<Uuid> = (1..cube.users.len())
+            .filter(|u| {
+                let s = &sums[*u];
+                s.created + s.won + s.lost + s.cancelled > 0
+            })
+            .map(|u| cube.users.ids[u])
+            .collect();
+        members(ctx, p.scope, &with_data)
+            .into_iter()
+            .map(|u| {
+                let n = cube.users.get(&u.0);
+                let s = n.map(|n| sums[n as usize]).unwrap_or_default();
+                let mut c = n.and_then(|n| cycles.remove(&n)).unwrap_or_default();
+                Row {
+                    key: u.to_string(),
+                    label: ctx.name_of(u),
+                    user_id: Some(u.0),
+                    cells: team_cells(ctx, &s, &mut c),
+                    flagged: false,
+                    period: None,
+                }
+            })
+            .collect()
     };
-    let rows: Vec<Row> = members(ctx, p.scope, &with_data)
-        .into_iter()
-        .map(|u| Row {
-            key: u.to_string(),
-            label: ctx.name_of(u),
-            user_id: Some(u.0),
-            cells: row_of(f.leads.iter().filter(|l| l.owner_id == Some(u.0)).collect()),
-            flagged: false,
-            period: None,
-        })
-        .collect();
     // The total covers every lead of the scope, unowned ones included.
-    let total = row_of(f.leads.iter().collect());
+    let total = team_cells(
+        ctx,
+        &cube.lead_total(p.period, only.as_deref()),
+        &mut all_cycles,
+    );
     let chart = series(&rows, &[("leads_won", 1), ("leads_lost", 3)]);
     Report {
         kind: Kind::Team,
@@ -761,7 +882,7 @@ pub fn team_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
 
 /// Report 5, company performance: per bucket, leads created, won, lost, revenue,
 /// and revenue growth against the bucket before.
-pub fn company_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
+pub fn company_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
     let columns = vec![
         col("leads_created", Unit::Count),
         col("leads_won", Unit::Count),
@@ -769,58 +890,33 @@ pub fn company_report(ctx: &Ctx, f: &Facts, p: &Params) -> Report {
         col("revenue", Unit::Money),
         col("growth", Unit::Share),
     ];
-    let users: Option<HashSet<Uuid>> = ctx
-        .users(p.scope)
-        .map(|v| v.into_iter().map(|u| u.0).collect());
-    let leads: Vec<&LeadFact> = f
-        .leads
-        .iter()
-        .filter(|l| {
-            users
-                .as_ref()
-                .is_none_or(|s| l.owner_id.is_some_and(|o| s.contains(&o)))
-        })
-        .collect();
-    let figures = |b: Period| -> (i64, i64, i64, i64) {
-        let inb = in_period(ctx, b);
-        let inb = &inb;
-        let closed = |s: &'static str| {
-            leads
-                .iter()
-                .filter(move |l| l.status == s && l.closed_at.is_some_and(inb))
-        };
-        (
-            leads.iter().filter(|l| inb(l.created_at)).count() as i64,
-            closed("won").count() as i64,
-            closed("lost").count() as i64,
-            closed("won").filter_map(|l| ctx.revenue(l)).sum(),
-        )
-    };
+    let only = scope_numbers(ctx, cube, p.scope);
+    let figures = |b: Period| cube.lead_total(b, only.as_deref());
     let buckets = p.period.buckets(p.bucket);
     let mut rows = vec![];
     for (i, b) in buckets.iter().enumerate() {
-        let (c, w, l, rev) = figures(*b);
+        let s = figures(*b);
         // Growth against the bucket before (for the first: the equal span before it).
         let before = if i == 0 { b.previous() } else { buckets[i - 1] };
-        let prev_rev = figures(before).3;
+        let prev_rev = figures(before).revenue;
         rows.push(Row {
             key: b.from.to_string(),
             label: b.from.to_string(),
             user_id: None,
             cells: vec![
-                d(c),
-                d(w),
-                d(l),
-                Some(money(ctx, rev)),
-                ratio(rev - prev_rev, prev_rev),
+                d(s.created),
+                d(s.won),
+                d(s.lost),
+                Some(money(ctx, s.revenue)),
+                ratio(s.revenue - prev_rev, prev_rev),
             ],
             flagged: false,
             period: Some(*b),
         });
     }
     let mut total = sum_rows(&rows, &columns);
-    let total_rev = figures(p.period).3;
-    let prev_rev = figures(p.period.previous()).3;
+    let total_rev = figures(p.period).revenue;
+    let prev_rev = figures(p.period.previous()).revenue;
     total[4] = ratio(total_rev - prev_rev, prev_rev);
     let chart = series(&rows, &[("revenue", 3)]);
     Report {
@@ -998,6 +1094,7 @@ mod tests {
             period,
             pipeline: None,
             bucket,
+            by_team: false,
         }
     }
 
@@ -1017,9 +1114,10 @@ mod tests {
                 leads: raw.iter().map(|(o, cr, d, s, a)| lead(people[*o].0, *cr, *d, *s, *a)).collect(),
                 ..Default::default()
             };
+            let cube = Cube::from_facts(c.tz, c.rates.clone(), &[], &f.leads, &[]);
             let year = PeriodKind::Year.containing("2026-06-01".parse().unwrap());
-            let months = company_report(&c, &f, &params(year, PeriodKind::Month));
-            let quarters = company_report(&c, &f, &params(year, PeriodKind::Quarter));
+            let months = company_report(&c, &cube, &params(year, PeriodKind::Month));
+            let quarters = company_report(&c, &cube, &params(year, PeriodKind::Quarter));
             prop_assert_eq!(months.rows.len(), 12);
             let total = months.total.clone().unwrap();
             for i in 0..4 {
@@ -1029,7 +1127,7 @@ mod tests {
                 prop_assert_eq!(q, sum);
                 // A quarter on its own equals its three months.
                 for (k, qr) in quarters.rows.iter().enumerate() {
-                    let alone = company_report(&c, &f, &params(qr.period.unwrap(), PeriodKind::Quarter));
+                    let alone = company_report(&c, &cube, &params(qr.period.unwrap(), PeriodKind::Quarter));
                     let m: Decimal = months.rows[k * 3..k * 3 + 3].iter().filter_map(|r| r[i]).sum();
                     prop_assert_eq!(alone.total.unwrap()[i], Some(m));
                 }
@@ -1044,8 +1142,9 @@ mod tests {
                 leads: raw.iter().map(|(o, cr, d, s, a)| lead(people[*o].0, *cr, *d, *s, *a)).collect(),
                 ..Default::default()
             };
+            let cube = Cube::from_facts(c.tz, c.rates.clone(), &[], &f.leads, &[]);
             let h1 = PeriodKind::HalfYear.containing("2026-03-01".parse().unwrap());
-            let r = team_report(&c, &f, &params(h1, PeriodKind::Month));
+            let r = team_report(&c, &cube, &params(h1, PeriodKind::Month));
             let total = r.total.clone().unwrap();
             // created, won, revenue, lost, cancelled add up.
             for i in 0..5 {

@@ -71,30 +71,41 @@ pub fn stage_conversion(
 ) -> Vec<StageRow> {
     let mut rows = vec![StageRow::default(); stages];
     for p in paths {
-        for (s, row) in rows.iter_mut().enumerate() {
-            // The first entry into s within the period.
-            let Some(i) = p
-                .entered
-                .iter()
-                .position(|(st, d)| *st == s && from <= *d && *d < to)
-            else {
-                continue;
-            };
-            row.entered += 1;
-            let later = p.entered[i + 1..].iter().any(|(st, _)| *st > s);
-            let last = s + 1 == stages;
-            if (later && !last) || p.outcome == Outcome::Won {
-                row.moved_on += 1;
-            } else {
-                match p.outcome {
-                    Outcome::Lost => row.lost += 1,
-                    Outcome::Cancelled => row.cancelled += 1,
-                    Outcome::Open | Outcome::Won => row.still += 1,
-                }
+        add_path(&mut rows, p, from, to);
+    }
+    rows
+}
+
+/// Adds one lead's path to the rows of [`stage_conversion`].
+pub fn add_path(
+    rows: &mut [StageRow],
+    p: &LeadPath,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) {
+    let stages = rows.len();
+    for (s, row) in rows.iter_mut().enumerate() {
+        // The first entry into s within the period.
+        let Some(i) = p
+            .entered
+            .iter()
+            .position(|(st, d)| *st == s && from <= *d && *d < to)
+        else {
+            continue;
+        };
+        row.entered += 1;
+        let later = p.entered[i + 1..].iter().any(|(st, _)| *st > s);
+        let last = s + 1 == stages;
+        if (later && !last) || p.outcome == Outcome::Won {
+            row.moved_on += 1;
+        } else {
+            match p.outcome {
+                Outcome::Lost => row.lost += 1,
+                Outcome::Cancelled => row.cancelled += 1,
+                Outcome::Open | Outcome::Won => row.still += 1,
             }
         }
     }
-    rows
 }
 
 #[cfg(test)]

@@ -159,6 +159,12 @@ pub struct Mode {
     /// PostgreSQL's `session_replication_role` (`replica`: no foreign-key
     /// triggers; needs a superuser).
     pub replication_role: Option<String>,
+    /// The change-feed triggers suspended for the load (SQLite: their
+    /// `CREATE TRIGGER` text, dropped and created again by [`finish`];
+    /// PostgreSQL: `table.trigger`, disabled and enabled again). The
+    /// analytic index is built from the tables after a bulk load, so the
+    /// feed need not carry millions of rows nobody reads.
+    pub feed_triggers: Vec<String>,
 }
 
 /// How long [`finish`] took, by step.
@@ -221,6 +227,7 @@ pub async fn begin(db: &Db) -> Result<Mode> {
     let mut mode = Mode {
         journal_mode: None,
         replication_role: None,
+        feed_triggers: vec![],
     };
     match db {
         Db::Sqlite(p) => {
@@ -249,14 +256,63 @@ pub async fn begin(db: &Db) -> Result<Mode> {
     for ix in secondary_indexes(db.backend()) {
         exec(db, &format!("DROP INDEX IF EXISTS {}", ix.name)).await?;
     }
+    mode.feed_triggers = feed_triggers(db).await?;
+    for t in &mode.feed_triggers {
+        match db {
+            Db::Sqlite(_) => {
+                let name = t
+                    .split_whitespace()
+                    .nth(2)
+                    .ok_or_else(|| StoreError::Db(sqlx::Error::Protocol(t.clone())))?;
+                exec(db, &format!("DROP TRIGGER {name}")).await?;
+            }
+            Db::Pg(_) => {
+                let (table, name) = t.split_once('.').unwrap_or(("", t));
+                exec(db, &format!("ALTER TABLE {table} DISABLE TRIGGER {name}")).await?;
+            }
+        }
+    }
     Ok(mode)
+}
+
+/// The change-feed triggers on the bulk tables (see [`Mode::feed_triggers`]).
+async fn feed_triggers(db: &Db) -> Result<Vec<String>> {
+    Ok(match db {
+        Db::Sqlite(p) => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' \
+                 AND name LIKE 'analytics_feed_%' ORDER BY name",
+            )
+            .fetch_all(p)
+            .await?
+        }
+        Db::Pg(p) => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT c.relname || '.' || t.tgname FROM pg_trigger t \
+                 JOIN pg_class c ON c.oid = t.tgrelid \
+                 WHERE NOT t.tgisinternal AND t.tgname LIKE 'analytics_feed_%' \
+                 AND c.relnamespace = current_schema()::regnamespace ORDER BY 1",
+            )
+            .fetch_all(p)
+            .await?
+        }
+    })
 }
 
 /// Leaves bulk-load mode: recreates the indexes, restores the settings,
 /// checks the foreign keys of the bulk tables (an error names the first
 /// reference that dangles) and runs `ANALYZE`.
-pub async fn finish(db: &Db) -> Result<Finished> {
+pub async fn finish(db: &Db, mode: &Mode) -> Result<Finished> {
     let mut done = Finished::default();
+    for t in &mode.feed_triggers {
+        match db {
+            Db::Sqlite(_) => exec(db, t).await?,
+            Db::Pg(_) => {
+                let (table, name) = t.split_once('.').unwrap_or(("", t));
+                exec(db, &format!("ALTER TABLE {table} ENABLE TRIGGER {name}")).await?;
+            }
+        }
+    }
     let t = Instant::now();
     for ix in secondary_indexes(db.backend()) {
         let started = Instant::now();

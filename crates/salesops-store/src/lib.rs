@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bulk;
 pub mod crm;
 mod db;
+pub mod feed;
 pub mod goals;
 pub mod idempotency;
 pub mod imports;

@@ -1099,6 +1099,13 @@ async fn bulk_load_mode_restores_exactly_the_migrations_indexes() {
 
         let mode = salesops_store::bulk::begin(&db).await.unwrap();
         assert!(secondary_index_names(&db).await.is_empty(), "{name}");
+        // The change-feed triggers are suspended for the load.
+        let triggers = if db.backend() == Backend::Sqlite {
+            8
+        } else {
+            3
+        };
+        assert_eq!(mode.feed_triggers.len(), triggers, "{name}");
         if db.backend() == Backend::Sqlite {
             assert_eq!(mode.journal_mode.as_deref(), Some("off"));
             assert_eq!(sqlite_setting(&db, "foreign_keys").await, "0");
@@ -1110,9 +1117,13 @@ async fn bulk_load_mode_restores_exactly_the_migrations_indexes() {
         crm::insert_companies(&mut tx, &companies).await.unwrap();
         crm::insert_contacts(&mut tx, &contacts).await.unwrap();
         tx.commit().await.unwrap();
-        salesops_store::bulk::finish(&db).await.unwrap();
+        salesops_store::bulk::finish(&db, &mode).await.unwrap();
 
         assert_eq!(indexes(&db).await, before, "{name}");
+        // ... and on again afterwards.
+        let again = salesops_store::bulk::begin(&db).await.unwrap();
+        assert_eq!(again.feed_triggers, mode.feed_triggers, "{name}");
+        salesops_store::bulk::finish(&db, &again).await.unwrap();
         if db.backend() == Backend::Sqlite {
             assert_eq!(sqlite_setting(&db, "journal_mode").await, "wal");
             assert_eq!(sqlite_setting(&db, "foreign_keys").await, "1");
@@ -1134,7 +1145,7 @@ async fn a_bulk_load_with_dangling_references_fails() {
     let db = salesops_store::connect_for_load(&url, 64).await.unwrap();
     db.migrate().await.unwrap();
     let (a, ua, _, _) = two_orgs(&db).await;
-    salesops_store::bulk::begin(&db).await.unwrap();
+    let mode = salesops_store::bulk::begin(&db).await.unwrap();
     let companies: Vec<_> = (0..10).map(|i| company(a, ua, i)).collect();
     let contacts: Vec<_> = companies.iter().map(|x| contact(x, 0)).collect();
     let mut tx = db.begin().await.unwrap();
@@ -1143,7 +1154,7 @@ async fn a_bulk_load_with_dangling_references_fails() {
         .unwrap();
     crm::insert_contacts(&mut tx, &contacts).await.unwrap();
     tx.commit().await.unwrap();
-    let err = salesops_store::bulk::finish(&db).await.unwrap_err();
+    let err = salesops_store::bulk::finish(&db, &mode).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Reference(m) if m.contains("contacts")),
         "{err}"

@@ -20,6 +20,11 @@ struct Fixture {
     rep_a: UserId,
     rep_b: UserId,
     admin: Cred,
+    /// L1 to L7.
+    leads: Vec<Uuid>,
+    /// The default pipeline's stages.
+    stages: Vec<Uuid>,
+    call: Uuid,
 }
 
 /// March 2026 (and February before it), by hand:
@@ -310,6 +315,9 @@ async fn fixture(t: &TestApp) -> Fixture {
         rep_a,
         rep_b,
         admin,
+        leads: ids,
+        stages: (0..4).map(stage).collect(),
+        call: ty("call"),
     }
 }
 
@@ -964,5 +972,160 @@ async fn a_region_manager_sees_the_teams_below_and_a_member_of_the_region_does_n
                 r.text()
             );
         }
+    }
+}
+
+/// What a second instance and a freshly started one answer must be the
+/// same, whatever happened in between: the live index of an instance that
+/// saw every change through the change feed equals one built afresh.
+async fn same_figures(t: &TestApp, live: &axum::Router, admin: &Cred, when: &str) {
+    let fresh = t.another_instance();
+    for q in [
+        "reports/activity?from=2026-03-01&to=2026-04-01",
+        "reports/activity?from=2026-01-01&to=2026-07-01&bucket=month",
+        "reports/team?from=2026-03-01&to=2026-04-01",
+        "reports/team?from=2026-01-01&to=2027-01-01&by=team",
+        "reports/company?from=2026-01-01&to=2027-01-01&bucket=month",
+        "reports/pipeline?from=2026-01-01&to=2026-07-01",
+        "reports/pipeline?from=2026-03-01&to=2026-04-01",
+        "forecast",
+    ] {
+        let get = || Req::new(Method::GET, format!("/api/v1/{q}")).cred(admin);
+        let a = t.send_on(live, get()).await;
+        let b = t.send_on(&fresh, get()).await;
+        assert_eq!(a.status, StatusCode::OK, "{}: {q}: {}", t.backend, a.text());
+        assert_eq!(a.json(), b.json(), "{}: {when}: {q}", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn another_instance_sees_every_write_and_agrees_with_a_fresh_start() {
+    for t in TestApp::all().await {
+        // A second server on the same database, its index built before
+        // anything happened.
+        let other = t.another_instance();
+        let admin = t.token(t.admin).await;
+        let r = t
+            .send_on(
+                &other,
+                Req::new(
+                    Method::GET,
+                    "/api/v1/reports/activity?from=2026-03-01&to=2026-04-01",
+                )
+                .cred(&admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["rows"], json!([]), "{}", t.backend);
+
+        let f = fixture(&t).await;
+        // The fixture was written by this instance; the other one counts it
+        // at its next report (it reads the change feed first).
+        let r = t
+            .send_on(
+                &other,
+                Req::new(
+                    Method::GET,
+                    "/api/v1/reports/activity?from=2026-03-01&to=2026-04-01",
+                )
+                .cred(&f.admin),
+            )
+            .await;
+        let v = r.json();
+        assert_eq!(
+            v["total"]["cells"][col(&v, "activities")],
+            json!("5"),
+            "{}",
+            t.backend
+        );
+        same_figures(&t, &other, &f.admin, "after the fixture").await;
+
+        // An activity logged here shows up there.
+        let r = t
+            .send(
+                Req::new(Method::POST, "/api/v1/activities")
+                    .cred(&f.admin)
+                    .json(json!({"type_id": f.call, "lead_id": f.leads[3],
+                                 "happened_at": "2026-03-20T09:00:00Z"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let logged: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+        let version = r.header("etag").unwrap().to_string();
+        let v = t
+            .send_on(
+                &other,
+                Req::new(
+                    Method::GET,
+                    "/api/v1/reports/activity?from=2026-03-01&to=2026-04-01",
+                )
+                .cred(&f.admin),
+            )
+            .await
+            .json();
+        assert_eq!(
+            v["total"]["cells"][col(&v, "activities")],
+            json!("6"),
+            "{}",
+            t.backend
+        );
+
+        // Edits: an outcome, then gone; leads won, reopened,
+        // moved, deleted.
+        let types = t
+            .send(Req::new(Method::GET, "/api/v1/activity-types").cred(&f.admin))
+            .await
+            .json();
+        let outcome = types["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == json!(f.call))
+            .unwrap()["outcomes"][0]["id"]
+            .clone();
+        let r = t
+            .send(
+                Req::new(Method::PATCH, format!("/api/v1/activities/{logged}"))
+                    .cred(&f.admin)
+                    .header("if-match", &version)
+                    .json(json!({"outcome_id": outcome})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        same_figures(&t, &other, &f.admin, "after an edit").await;
+        let r = t
+            .send(Req::new(Method::DELETE, format!("/api/v1/activities/{logged}")).cred(&f.admin))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        for (path, body) in [
+            (format!("leads/{}/win", f.leads[3]), None),
+            (format!("leads/{}/reopen", f.leads[2]), None),
+            (
+                format!("leads/{}/move", f.leads[4]),
+                Some(json!({"stage_id": f.stages[2]})),
+            ),
+        ] {
+            let mut req = Req::new(Method::POST, format!("/api/v1/{path}")).cred(&f.admin);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let r = t.send(req).await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{}: {path}: {}",
+                t.backend,
+                r.text()
+            );
+        }
+        let r = t
+            .send(Req::new(Method::DELETE, format!("/api/v1/leads/{}", f.leads[0])).cred(&f.admin))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        same_figures(&t, &other, &f.admin, "after the leads changed").await;
+        // ... and this instance, whose index was built after the fixture
+        // and kept current since, agrees too.
+        same_figures(&t, &t.router, &f.admin, "this instance").await;
+        let _ = (f.rep_a, f.rep_b);
     }
 }

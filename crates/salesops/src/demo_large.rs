@@ -1122,7 +1122,7 @@ pub async fn write_prepared(db: &Db, p: Prepared, bulk_mode: bool) -> anyhow::Re
                 std::io::stderr().lock(),
                 "demo: creating indexes, checking references"
             );
-            let finished = bulk::finish(db).await?;
+            let finished = bulk::finish(db, &mode).await?;
             let mut err = std::io::stderr().lock();
             for (name, took) in &finished.each_index {
                 let _ = writeln!(err, "demo: index {name}: {:.1} s", took.as_secs_f64());

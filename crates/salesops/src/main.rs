@@ -695,6 +695,13 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         base_url: config.base_url.clone(),
     };
     let state = salesops_web::state(app.clone(), web);
+    // The analytic index: built from the tables, then kept current from
+    // the change feed (reports read the tables until it is ready).
+    let (stop_index, stopped) = tokio::sync::watch::channel(false);
+    let index = tokio::spawn({
+        let app = app.clone();
+        async move { app.run_index(stopped).await }
+    });
     let housekeeping = tokio::spawn({
         let app = app.clone();
         async move {
@@ -718,6 +725,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .context("serving")?;
     housekeeping.abort();
+    let _ = stop_index.send(true);
+    index.abort();
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -530,6 +530,7 @@ report-col-leads_lost = Verloren
 report-col-leads_cancelled = Abgebrochen
 report-col-average_deal_size = Durchschnittlicher Auftrag
 report-col-cycle_days = Zyklus (Tage)
+report-col-cycle_days_median = Zyklus, Median (Tage)
 report-col-growth = Wachstum
 nav-reports = Berichte
 n-a = k. A.

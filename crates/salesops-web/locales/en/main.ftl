@@ -530,6 +530,7 @@ report-col-leads_lost = Lost
 report-col-leads_cancelled = Cancelled
 report-col-average_deal_size = Average deal
 report-col-cycle_days = Cycle (days)
+report-col-cycle_days_median = Cycle, median (days)
 report-col-growth = Growth
 nav-reports = Reports
 n-a = n/a

@@ -27,6 +27,8 @@ pub struct ReportQuery {
     pub user: Option<String>,
     pub pipeline: Option<String>,
     pub bucket: Option<String>,
+    /// Team report: `member` (default, a row per member) or `team`.
+    pub by: Option<String>,
     /// json (default) or csv.
     pub format: Option<String>,
 }
@@ -43,6 +45,7 @@ impl ReportQuery {
             user: get("user"),
             pipeline: get("pipeline"),
             bucket: get("bucket"),
+            by: get("by"),
             format: None,
         }
     }
@@ -222,6 +225,14 @@ pub async fn params(s: &AppState, auth: &Auth, q: &ReportQuery) -> ApiResult<(Pa
         None => Some(PeriodKind::Week),
         Some(b) => errs.check("bucket", b.parse::<PeriodKind>()),
     };
+    let by_team = match q.by.as_deref().filter(|x| !x.is_empty()) {
+        None | Some("member") => false,
+        Some("team") => true,
+        Some(_) => {
+            errs.push("by", "must be member or team");
+            false
+        }
+    };
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -237,6 +248,7 @@ pub async fn params(s: &AppState, auth: &Auth, q: &ReportQuery) -> ApiResult<(Pa
             period: period.expect("checked"),
             pipeline,
             bucket: bucket.expect("checked"),
+            by_team,
         },
         csv,
     ))
@@ -248,6 +260,7 @@ pub async fn params(s: &AppState, auth: &Auth, q: &ReportQuery) -> ApiResult<(Pa
            ("from" = Option<NaiveDate>, Query), ("to" = Option<NaiveDate>, Query, description = "Exclusive"),
            ("team" = Option<Uuid>, Query), ("user" = Option<Uuid>, Query), ("pipeline" = Option<Uuid>, Query),
            ("bucket" = Option<String>, Query, description = "day, week (default), month, quarter, half_year or year"),
+           ("by" = Option<String>, Query, description = "Team report: member (default) or team (a row per team)"),
            ("format" = Option<String>, Query, description = "json (default) or csv")),
     responses((status = 200, body = ReportOut), (status = 200, content_type = "text/csv", body = String),
               (status = 404, body = Problem), (status = 422, body = Problem)))]

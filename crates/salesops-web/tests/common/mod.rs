@@ -149,6 +149,18 @@ impl TestApp {
     }
 
     pub async fn send(&self, r: Req) -> Resp {
+        self.send_on(&self.router, r).await
+    }
+
+    /// Another instance of the application on the same database (its own
+    /// analytic index, as a second server would have).
+    pub fn another_instance(&self) -> Router {
+        let app = App::new(self.app.db.clone(), self.app.settings.clone());
+        salesops_web::router(salesops_web::state(app, salesops_web::WebConfig::default()))
+    }
+
+    /// Sends a request to `router` (see [`TestApp::another_instance`]).
+    pub async fn send_on(&self, router: &Router, r: Req) -> Resp {
         let mut b = Request::builder().method(r.method).uri(&r.path);
         match &r.cred {
             Cred::None => {}
@@ -173,11 +185,15 @@ impl TestApp {
         if let Some(ip) = r.ip {
             req.extensions_mut().insert(ConnectInfo(ip));
         }
-        self.raw(req).await
+        Self::raw_on(router, req).await
     }
 
     pub async fn raw(&self, req: Request<Body>) -> Resp {
-        let resp = self.router.clone().oneshot(req).await.unwrap();
+        Self::raw_on(&self.router, req).await
+    }
+
+    async fn raw_on(router: &Router, req: Request<Body>) -> Resp {
+        let resp = router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp

@@ -1,0 +1,426 @@
+//! The live analytic index: one [`Cube`] per organisation, built from the
+//! tables in one consistent snapshot and kept current from the change feed
+//! (`salesops_store::feed`) that triggers write in every transaction that
+//! changes an activity, a lead or a stage history.
+//!
+//! Every instance of the application keeps its own index and reads the
+//! feed: in the background twice a second, and before it serves a report,
+//! so that a write is in the next report of the instance that made it, and
+//! of every other instance within a second. The index is positioned by the
+//! highest feed number below which it has applied everything (`floor`),
+//! the numbers above it it has applied (`seen`), and the gaps between them
+//! (see the store's `feed` module for why PostgreSQL has gaps and how one
+//! is known to have rolled back).
+
+use crate::cube::{ActivityKey, Cube};
+use crate::{App, Result};
+use chrono_tz::Tz;
+use salesops_domain::OrgId;
+use salesops_store::feed::{self, FeedRow, Horizon, StageKey};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Rows read per page while building.
+const PAGE: u64 = 50_000;
+/// Feed rows read per poll.
+const BATCH: u64 = 20_000;
+
+#[derive(Default)]
+struct Position {
+    floor: i64,
+    seen: BTreeSet<i64>,
+    /// Gap → the next transaction id when it was noticed.
+    gaps: BTreeMap<i64, i64>,
+}
+
+impl Position {
+    /// Moves the floor over what has been applied and over gaps that can no
+    /// longer fill.
+    fn advance(&mut self, horizon: Option<Horizon>) {
+        loop {
+            let next = self.floor + 1;
+            if self.seen.remove(&next) {
+                self.floor = next;
+                continue;
+            }
+            let Some(last) = self.seen.last().copied() else {
+                break;
+            };
+            if next > last {
+                break;
+            }
+            let closed = match (horizon, self.gaps.get(&next)) {
+                // SQLite has no gaps that fill later.
+                (None, _) => true,
+                (Some(h), Some(noted)) => h.oldest_running >= *noted,
+                (Some(_), None) => false,
+            };
+            if !closed {
+                break;
+            }
+            self.gaps.remove(&next);
+            self.floor = next;
+        }
+    }
+
+    /// Notes the gaps below the highest number seen.
+    fn note_gaps(&mut self, horizon: Option<Horizon>) {
+        let (Some(h), Some(last)) = (horizon, self.seen.last().copied()) else {
+            return;
+        };
+        for s in self.floor + 1..last {
+            if !self.seen.contains(&s) {
+                self.gaps.entry(s).or_insert(h.next);
+            }
+        }
+    }
+}
+
+/// What the index knows.
+pub struct Index {
+    cubes: RwLock<HashMap<OrgId, Arc<RwLock<Cube>>>>,
+    position: tokio::sync::Mutex<Option<Position>>,
+    /// Serialises builds.
+    building: tokio::sync::Mutex<()>,
+    /// The last time the feed was read.
+    last_poll: RwLock<Option<Instant>>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            cubes: RwLock::new(HashMap::new()),
+            position: tokio::sync::Mutex::new(None),
+            building: tokio::sync::Mutex::new(()),
+            last_poll: RwLock::new(None),
+        }
+    }
+}
+
+/// How a build went.
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub orgs: usize,
+    pub activities: u64,
+    pub leads: usize,
+    pub stage_changes: usize,
+    pub took: Duration,
+}
+
+impl Index {
+    pub fn is_ready(&self) -> bool {
+        self.position
+            .try_lock()
+            .map(|p| p.is_some())
+            .unwrap_or(true)
+            && self.cubes.read().map(|c| !c.is_empty()).unwrap_or(false)
+    }
+
+    fn cube(&self, org: OrgId) -> Option<Arc<RwLock<Cube>>> {
+        self.cubes.read().ok()?.get(&org).cloned()
+    }
+}
+
+impl App {
+    /// Builds the index from the tables, replacing what it held.
+    pub async fn build_index(&self) -> Result<Built> {
+        let _one = self.index.building.lock().await;
+        self.build_locked().await
+    }
+
+    /// Builds the index unless it is built; `false` while a build runs
+    /// elsewhere (the caller reads the tables meanwhile).
+    async fn ensure_index(&self) -> Result<bool> {
+        if self.index.position.lock().await.is_some() {
+            return Ok(true);
+        }
+        let Ok(_one) = self.index.building.try_lock() else {
+            return Ok(false);
+        };
+        if self.index.position.lock().await.is_none() {
+            self.build_locked().await?;
+        }
+        Ok(true)
+    }
+
+    async fn build_locked(&self) -> Result<Built> {
+        let started = Instant::now();
+        let mut tx = feed::begin_snapshot(&self.db).await?;
+        let horizon = feed::horizon(&mut tx).await?;
+        let max = feed::max_seq(&mut tx).await?;
+        let mut position = Position {
+            floor: max,
+            ..Default::default()
+        };
+        if horizon.is_some() {
+            // Numbers below the highest that the snapshot does not see
+            // belong to transactions still running (or rolled back).
+            position.floor = (max - 100_000).max(0);
+            position.seen = feed::seqs_after(&mut tx, position.floor)
+                .await?
+                .into_iter()
+                .collect();
+            position.note_gaps(horizon);
+            position.advance(horizon);
+        }
+        let orgs = feed::org_ids(&mut tx).await?;
+        let mut cubes = HashMap::new();
+        let mut built = Built {
+            orgs: orgs.len(),
+            activities: 0,
+            leads: 0,
+            stage_changes: 0,
+            took: Duration::ZERO,
+        };
+        for org in orgs {
+            let mut cube = self.empty_cube(org).await?;
+            let mut after = None;
+            loop {
+                let page = feed::activity_page(&mut tx, org, after, PAGE).await?;
+                for a in &page {
+                    cube.count_activity(
+                        &ActivityKey {
+                            user: a.user_id,
+                            type_id: a.type_id,
+                            outcome_id: a.outcome_id,
+                            at: a.happened_at,
+                        },
+                        1,
+                    );
+                }
+                match page.last() {
+                    Some(l) if page.len() as u64 == PAGE => after = Some(l.id),
+                    _ => break,
+                }
+            }
+            built.activities += cube.activity_count;
+            let mut after = None;
+            loop {
+                let page = feed::lead_page(&mut tx, org, after, PAGE).await?;
+                for l in &page {
+                    cube.upsert_lead(l);
+                }
+                match page.last() {
+                    Some(l) if page.len() as u64 == PAGE => after = Some(l.id),
+                    _ => break,
+                }
+            }
+            built.leads += cube.lead_count();
+            let mut after = None;
+            let mut histories: HashMap<Uuid, Vec<StageKey>> = HashMap::new();
+            loop {
+                let page = feed::stage_page(&mut tx, org, after, PAGE).await?;
+                built.stage_changes += page.len();
+                let last = page.last().map(|s| s.id);
+                let full = page.len() as u64 == PAGE;
+                for s in page {
+                    histories.entry(s.lead_id).or_default().push(s);
+                }
+                match last {
+                    Some(l) if full => after = Some(l),
+                    _ => break,
+                }
+            }
+            for (lead, mut h) in histories {
+                // Pages come in id order; the history is in time order,
+                // ties by id.
+                h.sort_by_key(|s| s.at);
+                cube.set_stage_history(lead, &h);
+            }
+            cubes.insert(org, Arc::new(RwLock::new(cube)));
+        }
+        tx.commit().await?;
+        let mut pos = self.index.position.lock().await;
+        *self.index.cubes.write().expect("index lock") = cubes;
+        *pos = Some(position);
+        built.took = started.elapsed();
+        tracing::info!(
+            orgs = built.orgs,
+            activities = built.activities,
+            leads = built.leads,
+            stage_changes = built.stage_changes,
+            seconds = built.took.as_secs_f64(),
+            "analytic index built"
+        );
+        Ok(built)
+    }
+
+    async fn empty_cube(&self, org: OrgId) -> Result<Cube> {
+        let o = self.org(org).await?;
+        let tz: Tz = o.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+        let rates = self.org_rate_table(org).await?;
+        Ok(Cube::new(tz, rates))
+    }
+
+    /// Reads the feed and applies what is new; returns the number of
+    /// changes applied. Builds the index first if it was never built.
+    pub async fn catch_up(&self) -> Result<usize> {
+        if !self.ensure_index().await? {
+            return Ok(0);
+        }
+        let mut guard = self.index.position.lock().await;
+        let Some(pos) = guard.as_mut() else {
+            return Ok(0);
+        };
+        let mut c = self.conn();
+        let before = feed::horizon(&mut c).await?;
+        let rows = feed::after(&mut c, pos.floor, BATCH).await?;
+        let after = feed::horizon(&mut c).await?;
+        let fresh: Vec<FeedRow> = rows
+            .into_iter()
+            .filter(|r| !pos.seen.contains(&r.seq))
+            .collect();
+        let applied = fresh.len();
+        self.apply(&fresh).await?;
+        for r in &fresh {
+            pos.seen.insert(r.seq);
+            pos.gaps.remove(&r.seq);
+        }
+        pos.note_gaps(after);
+        pos.advance(before);
+        *self.index.last_poll.write().expect("index lock") = Some(Instant::now());
+        Ok(applied)
+    }
+
+    /// Applies feed rows to the cubes.
+    async fn apply(&self, rows: &[FeedRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut by_org: BTreeMap<Uuid, Vec<&FeedRow>> = BTreeMap::new();
+        for r in rows {
+            by_org.entry(r.org_id).or_default().push(r);
+        }
+        for (org, rows) in by_org {
+            let org = OrgId(org);
+            let cube = match self.index.cube(org) {
+                Some(c) => c,
+                None => {
+                    // An organisation created after the build.
+                    let c = Arc::new(RwLock::new(self.empty_cube(org).await?));
+                    self.index
+                        .cubes
+                        .write()
+                        .expect("index lock")
+                        .insert(org, c.clone());
+                    c
+                }
+            };
+            let leads: Vec<Uuid> = rows
+                .iter()
+                .filter(|r| r.entity != "activity")
+                .map(|r| r.entity_id)
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let mut c = self.conn();
+            let mut fresh = vec![];
+            let mut histories: HashMap<Uuid, Vec<StageKey>> = HashMap::new();
+            for chunk in leads.chunks(500) {
+                fresh.extend(feed::leads_by_id(&mut c, org, chunk).await?);
+                for s in feed::stages_of(&mut c, org, chunk).await? {
+                    histories.entry(s.lead_id).or_default().push(s);
+                }
+            }
+            let mut cube = cube.write().expect("index lock");
+            for r in rows.iter().filter(|r| r.entity == "activity") {
+                if let (Some(user), Some(type_id), Some(at)) =
+                    (r.old_user_id, r.old_type_id, r.old_at)
+                {
+                    cube.count_activity(
+                        &ActivityKey {
+                            user,
+                            type_id,
+                            outcome_id: r.old_outcome_id,
+                            at,
+                        },
+                        -1,
+                    );
+                }
+                if let (Some(user), Some(type_id), Some(at)) =
+                    (r.new_user_id, r.new_type_id, r.new_at)
+                {
+                    cube.count_activity(
+                        &ActivityKey {
+                            user,
+                            type_id,
+                            outcome_id: r.new_outcome_id,
+                            at,
+                        },
+                        1,
+                    );
+                }
+            }
+            let present: HashSet<Uuid> = fresh.iter().map(|l| l.id).collect();
+            for id in leads.iter().filter(|id| !present.contains(id)) {
+                cube.remove_lead(*id);
+            }
+            for l in &fresh {
+                cube.upsert_lead(l);
+            }
+            for id in &leads {
+                let mut h = histories.remove(id).unwrap_or_default();
+                h.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+                cube.set_stage_history(*id, &h);
+            }
+        }
+        Ok(())
+    }
+
+    /// The live cube of an organisation, current with the feed, when it
+    /// can serve `ctx` (same time zone; rates brought up to date).
+    pub async fn live_cube(
+        &self,
+        ctx: &crate::analytics::Ctx,
+        org: OrgId,
+    ) -> Result<Option<Arc<RwLock<Cube>>>> {
+        self.catch_up().await?;
+        if self.index.position.lock().await.is_none() {
+            return Ok(None);
+        }
+        let Some(cube) = self.index.cube(org) else {
+            return Ok(None);
+        };
+        {
+            let c = cube.read().expect("index lock");
+            if c.tz != ctx.tz {
+                return Ok(None);
+            }
+            if *c.rates() == ctx.rates {
+                return Ok(Some(cube.clone()));
+            }
+        }
+        cube.write()
+            .expect("index lock")
+            .set_rates(ctx.rates.clone());
+        Ok(Some(cube))
+    }
+
+    /// Keeps the index current until `stop` resolves: builds it, then
+    /// reads the feed twice a second.
+    pub async fn run_index(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        if let Err(e) = self.ensure_index().await {
+            tracing::error!(error = %e, "analytic index: build failed; reports read the tables");
+        }
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
+            if let Err(e) = self.catch_up().await {
+                tracing::warn!(error = %e, "analytic index: reading the change feed failed");
+            }
+        }
+    }
+
+    /// Deletes feed rows every instance has read: those written more than
+    /// `keep` ago (an instance that was down longer rebuilds at start).
+    pub async fn prune_feed(&self, keep: Duration) -> Result<u64> {
+        let mut c = self.conn();
+        let before = salesops_store::now()
+            - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::days(7));
+        Ok(feed::prune_written_before(&mut c, before).await?)
+    }
+}
