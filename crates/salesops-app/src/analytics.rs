@@ -19,6 +19,7 @@ use salesops_store::pipelines::Stage;
 use salesops_store::teams::Team;
 use salesops_store::{now, teams, users};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Whose figures: the whole organisation, a team (with its sub-teams) or
@@ -55,6 +56,8 @@ pub struct Ctx {
     /// (team, member) pairs.
     pub members: Vec<(TeamId, UserId)>,
     pub people: Vec<Person>,
+    /// Where each person is in `people`.
+    pub person_ix: HashMap<UserId, usize>,
 }
 
 impl Ctx {
@@ -167,7 +170,7 @@ impl Ctx {
     }
 
     pub fn person(&self, id: UserId) -> Option<&Person> {
-        self.people.iter().find(|p| p.id == id)
+        self.person_ix.get(&id).map(|i| &self.people[*i])
     }
 
     pub fn name_of(&self, id: UserId) -> String {
@@ -412,30 +415,52 @@ impl App {
         Ok(f)
     }
 
-    /// Reads the settings and people a computation needs.
-    pub async fn analytics_ctx(&self, actor: &Actor) -> Result<Ctx> {
-        let org = self.org(actor.org_id).await?;
+    /// The settings and people a computation needs: cached by the
+    /// analytic index until the change feed says they changed (or the day
+    /// turns), read from the tables otherwise.
+    pub async fn analytics_ctx(&self, actor: &Actor) -> Result<Arc<Ctx>> {
+        crate::permissions::require(actor, Resource::Settings, Action::Read, None)?;
+        let org = actor.org_id;
+        self.catch_up().await?;
+        let cached = self.index.cached_ctx(org);
+        if let Some(ctx) = cached.ctx
+            && now().with_timezone(&ctx.tz).date_naive() == ctx.today
+        {
+            return Ok(ctx);
+        }
+        let ctx = Arc::new(self.read_ctx(org).await?);
+        self.index.cache_ctx(org, cached.generation, ctx.clone());
+        Ok(ctx)
+    }
+
+    /// Reads the settings and people of an organisation.
+    async fn read_ctx(&self, org_id: salesops_domain::OrgId) -> Result<Ctx> {
+        use salesops_store::activity_types as store_types;
+        let org = self.org(org_id).await?;
         let tz: Tz = org.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
         let base = Currency::parse(&org.base_currency).map_err(|e| AppError::Internal(e.0))?;
-        let rates = self.rate_table(actor).await?;
+        let rates = self.org_rate_table(org_id).await?;
+        let mut c = self.conn();
         let mut types = HashMap::new();
         let mut outcomes = HashMap::new();
-        for v in self.list_activity_types(actor, true).await? {
-            for o in v.outcomes {
+        for t in store_types::list_types(&mut c, org_id, true).await? {
+            types.insert(t.id.0, t);
+        }
+        if !types.is_empty() {
+            for o in store_types::list_outcomes(&mut c, org_id, None, true).await? {
                 outcomes.insert(o.id.0, o);
             }
-            types.insert(v.activity_type.id.0, v.activity_type);
         }
-        let pipelines = self.list_pipelines(actor).await?;
+        let pipelines = salesops_store::pipelines::list_pipelines(&mut c, org_id).await?;
+        let pipelines = self.pipeline_views(org_id, pipelines).await?;
         let stages = pipelines
             .iter()
             .flat_map(|p| p.stages.iter().map(|s| (s.id.0, s.clone())))
             .collect();
-        let mut c = self.conn();
-        let teams = teams::list(&mut c, actor.org_id, None, None, None, 100_000).await?;
-        let members = teams::memberships(&mut c, actor.org_id, None, None).await?;
+        let teams = teams::list(&mut c, org_id, None, None, None, 100_000).await?;
+        let members = teams::memberships(&mut c, org_id, None, None).await?;
         let mut people: Vec<Person> =
-            users::list(&mut c, actor.org_id, &Default::default(), None, 1_000_000)
+            users::list(&mut c, org_id, &Default::default(), None, 1_000_000)
                 .await?
                 .into_iter()
                 .map(|u| Person {
@@ -448,6 +473,7 @@ impl App {
                 })
                 .collect();
         people.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let person_ix = people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         Ok(Ctx {
             today: now().with_timezone(&tz).date_naive(),
             tz,
@@ -460,6 +486,7 @@ impl App {
             teams,
             members,
             people,
+            person_ix,
         })
     }
 

@@ -19,7 +19,7 @@
 //! built afresh; the tests check that.
 
 use crate::rates::RateTable;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use salesops_domain::periods::Period;
 use salesops_domain::{Currency, LeadStatus, Money};
@@ -77,6 +77,66 @@ impl<T: Default> DayVec<T> {
 
     pub fn clear(&mut self) {
         self.slots.clear();
+    }
+}
+
+/// Per-day slots and, beside them, per-month slots holding the sums of
+/// their days: a range of whole months reads one slot a month.
+#[derive(Clone, Debug, Default)]
+pub struct Series<T> {
+    pub days: DayVec<T>,
+    /// Keyed by the first day of the month.
+    months: DayVec<T>,
+}
+
+fn first_of_month(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).expect("day 1 exists")
+}
+
+fn next_month(d: NaiveDate) -> NaiveDate {
+    first_of_month(d)
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+impl<T: Default> Series<T> {
+    /// The slots of a day and of its month.
+    pub fn slots_mut(&mut self, d: NaiveDate) -> (&mut T, &mut T) {
+        (self.days.get_mut(d), self.months.get_mut(first_of_month(d)))
+    }
+
+    /// The slots covering `p`: a month slot for each whole month in it, a
+    /// day slot for each other day.
+    pub fn blocks(&self, p: Period) -> impl Iterator<Item = &T> {
+        let mut d = p.from;
+        std::iter::from_fn(move || {
+            loop {
+                if d >= p.to {
+                    return None;
+                }
+                let slot = if d.day() == 1 && next_month(d) <= p.to {
+                    let s = self.months.get(d);
+                    d = next_month(d);
+                    s
+                } else {
+                    let s = self.days.get(d);
+                    d = d.succ_opt().unwrap_or(NaiveDate::MAX);
+                    s
+                };
+                if let Some(s) = slot {
+                    return Some(s);
+                }
+            }
+        })
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.days.iter_mut().chain(self.months.iter_mut())
+    }
+
+    pub fn clear(&mut self) {
+        self.days.clear();
+        self.months.clear();
     }
 }
 
@@ -167,6 +227,9 @@ pub struct Lead {
     pub expected_close_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The local days of `created_at` and `closed_at`.
+    pub created_day: NaiveDate,
+    pub closed_day: Option<NaiveDate>,
     /// A won lead's amount in the base currency at the rate of its close
     /// day (`None`: not won, no amount or no rate).
     pub revenue: Option<i64>,
@@ -179,6 +242,17 @@ pub struct Step {
     /// The stage (numbered in [`Cube::stages`]).
     pub to: u32,
     pub at: DateTime<Utc>,
+    /// The local day of `at`.
+    pub day: NaiveDate,
+}
+
+/// A lead closed on a day, with what the reports read of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub lead: u32,
+    pub owner: u32,
+    /// Seconds from created to won (`None`: not won).
+    pub won_cycle: Option<i64>,
 }
 
 /// A change to what the index counts of activities: one done activity of
@@ -205,7 +279,7 @@ pub struct Cube {
     pub stages: Dict,
     /// Per day: counts laid out `[user][pair]`, `ucap × pcap`; empty for
     /// a day without activities.
-    activities: DayVec<Vec<u32>>,
+    activities: Series<Vec<u32>>,
     ucap: usize,
     pcap: usize,
     /// The number of done activities counted.
@@ -215,13 +289,15 @@ pub struct Cube {
     free: Vec<u32>,
     pub steps: Vec<Vec<Step>>,
     /// Per day: per user number, what leads add up to.
-    lead_sums: DayVec<Vec<LeadSums>>,
+    lead_sums: Series<Vec<LeadSums>>,
     /// Per day: the same over every owner.
-    lead_totals: DayVec<LeadSums>,
+    lead_totals: Series<LeadSums>,
     /// Per day: the leads closed that day.
-    closed_on: DayVec<Vec<u32>>,
+    closed_on: DayVec<Vec<Closed>>,
     /// Per day: the leads with a stage change that day (once per change).
     moved_on: DayVec<Vec<u32>>,
+    /// The open leads.
+    open: std::collections::BTreeSet<u32>,
 }
 
 impl Cube {
@@ -236,7 +312,7 @@ impl Cube {
             pairs: vec![],
             pair_ix: HashMap::new(),
             stages: Dict::default(),
-            activities: DayVec::default(),
+            activities: Series::default(),
             ucap: 0,
             pcap: 0,
             activity_count: 0,
@@ -244,10 +320,11 @@ impl Cube {
             lead_ix: HashMap::new(),
             free: vec![],
             steps: vec![],
-            lead_sums: DayVec::default(),
-            lead_totals: DayVec::default(),
+            lead_sums: Series::default(),
+            lead_totals: Series::default(),
             closed_on: DayVec::default(),
             moved_on: DayVec::default(),
+            open: Default::default(),
         };
         c.grow(1, 1);
         c
@@ -291,13 +368,14 @@ impl Cube {
         if users <= self.ucap && pairs <= self.pcap {
             return;
         }
+        // A quarter more than needed: few re-layouts, little waste.
         let ucap = if users > self.ucap {
-            users.next_power_of_two().max(16)
+            users + users / 4 + 16
         } else {
             self.ucap
         };
         let pcap = if pairs > self.pcap {
-            pairs.next_power_of_two().max(8)
+            pairs + pairs / 4 + 4
         } else {
             self.pcap
         };
@@ -328,16 +406,20 @@ impl Cube {
         let p = self.pair(a.type_id, a.outcome_id) as usize;
         let day = self.day(a.at);
         let (ucap, pcap) = (self.ucap, self.pcap);
-        let block = self.activities.get_mut(day);
-        if block.is_empty() {
-            *block = vec![0; ucap * pcap];
+        let (block, month) = self.activities.slots_mut(day);
+        for b in [&mut *block, &mut *month] {
+            if b.is_empty() {
+                *b = vec![0; ucap * pcap];
+            }
         }
-        let cell = &mut block[u * pcap + p];
+        let i = u * pcap + p;
         if sign > 0 {
-            *cell += 1;
+            block[i] += 1;
+            month[i] += 1;
             self.activity_count += 1;
-        } else if *cell > 0 {
-            *cell -= 1;
+        } else if block[i] > 0 {
+            block[i] -= 1;
+            month[i] -= 1;
             self.activity_count -= 1;
         } else {
             tracing::warn!("analytic index: an activity removed that was never counted");
@@ -349,7 +431,7 @@ impl Cube {
     pub fn activity_counts(&self, p: Period, only: Option<&[u32]>) -> Vec<Vec<i64>> {
         let n = self.pairs.len();
         let mut out = vec![vec![0i64; n]; self.users.len()];
-        for block in self.activities.range(p) {
+        for block in self.activities.blocks(p) {
             if block.is_empty() {
                 continue;
             }
@@ -372,7 +454,7 @@ impl Cube {
     pub fn activity_totals(&self, p: Period, only: Option<&[u32]>) -> Vec<i64> {
         let n = self.pairs.len();
         let mut out = vec![0i64; n];
-        for block in self.activities.range(p) {
+        for block in self.activities.blocks(p) {
             if block.is_empty() {
                 continue;
             }
@@ -399,7 +481,7 @@ impl Cube {
             ..Default::default()
         };
         let mut closed = LeadSums::default();
-        let close_day = l.closed_at.map(|c| self.day(c));
+        let close_day = l.closed_day;
         if let Some(c) = l.closed_at {
             match l.status {
                 LeadStatus::Won => {
@@ -416,8 +498,8 @@ impl Cube {
             }
         }
         [
-            (self.day(l.created_at), created),
-            (close_day.unwrap_or(self.day(l.created_at)), closed),
+            (l.created_day, created),
+            (close_day.unwrap_or(l.created_day), closed),
         ]
     }
 
@@ -426,25 +508,44 @@ impl Cube {
             return;
         };
         let owner = l.owner as usize;
-        let closed = l.closed_at.map(|c| self.day(c));
+        let closed = l.closed_day;
+        let won_cycle = (l.status == LeadStatus::Won)
+            .then(|| l.closed_at.map(|c| (c - l.created_at).num_seconds()))
+            .flatten();
+        let open = l.status == LeadStatus::Open;
         let parts = self.contribution(l);
         let ucap = self.ucap;
         for (day, sums) in parts {
             if sums.is_zero() {
                 continue;
             }
-            let block = self.lead_sums.get_mut(day);
-            if block.is_empty() {
-                block.resize(ucap, LeadSums::default());
+            let (block, month) = self.lead_sums.slots_mut(day);
+            for b in [&mut *block, &mut *month] {
+                if b.is_empty() {
+                    b.resize(ucap, LeadSums::default());
+                }
+                b[owner].apply(&sums, sign);
             }
-            block[owner].apply(&sums, sign);
-            self.lead_totals.get_mut(day).apply(&sums, sign);
+            let (total, month) = self.lead_totals.slots_mut(day);
+            total.apply(&sums, sign);
+            month.apply(&sums, sign);
+        }
+        if open {
+            if sign > 0 {
+                self.open.insert(ix);
+            } else {
+                self.open.remove(&ix);
+            }
         }
         if let Some(day) = closed {
             let list = self.closed_on.get_mut(day);
             if sign > 0 {
-                list.push(ix);
-            } else if let Some(i) = list.iter().position(|x| *x == ix) {
+                list.push(Closed {
+                    lead: ix,
+                    owner: owner as u32,
+                    won_cycle,
+                });
+            } else if let Some(i) = list.iter().position(|x| x.lead == ix) {
                 list.swap_remove(i);
             }
         }
@@ -482,6 +583,8 @@ impl Cube {
             expected_close_date: k.expected_close_date,
             created_at: k.created_at,
             closed_at: k.closed_at,
+            created_day: self.day(k.created_at),
+            closed_day: k.closed_at.map(|c| self.day(c)),
             revenue: self.revenue_of(status, amount, k.closed_at),
         };
         let ix = match self.lead_ix.get(&k.id).copied() {
@@ -533,24 +636,47 @@ impl Cube {
                 from: h.from_stage_id.map(|s| self.stages.intern(s)),
                 to: self.stages.intern(h.to_stage_id),
                 at: h.at,
+                day: h.at.with_timezone(&self.tz).date_naive(),
             })
             .collect();
         self.set_steps(ix, steps);
     }
 
+    /// Appends a stage change to a lead's history while building; the
+    /// histories are put in time order by [`Cube::sort_steps`] afterwards.
+    pub fn push_step(&mut self, h: &StageKey) {
+        let Some(ix) = self.lead_ix.get(&h.lead_id).copied() else {
+            return;
+        };
+        let step = Step {
+            from: h.from_stage_id.map(|s| self.stages.intern(s)),
+            to: self.stages.intern(h.to_stage_id),
+            at: h.at,
+            day: h.at.with_timezone(&self.tz).date_naive(),
+        };
+        self.moved_on.get_mut(step.day).push(ix);
+        self.steps[ix as usize].push(step);
+    }
+
+    /// Puts every history in time order (stable: changes at the same
+    /// instant keep the order they were pushed in).
+    pub fn sort_steps(&mut self) {
+        for h in &mut self.steps {
+            h.sort_by_key(|s| s.at);
+            h.shrink_to_fit();
+        }
+    }
+
     fn set_steps(&mut self, ix: u32, steps: Vec<Step>) {
         let old = std::mem::take(&mut self.steps[ix as usize]);
         for s in &old {
-            let list = self
-                .moved_on
-                .get_mut(s.at.with_timezone(&self.tz).date_naive());
+            let list = self.moved_on.get_mut(s.day);
             if let Some(i) = list.iter().position(|x| *x == ix) {
                 list.swap_remove(i);
             }
         }
         for s in &steps {
-            let day = s.at.with_timezone(&self.tz).date_naive();
-            self.moved_on.get_mut(day).push(ix);
+            self.moved_on.get_mut(s.day).push(ix);
         }
         self.steps[ix as usize] = steps;
     }
@@ -561,6 +687,7 @@ impl Cube {
         self.lead_sums.clear();
         self.lead_totals.clear();
         self.closed_on.clear();
+        self.open.clear();
         for ix in 0..self.leads.len() {
             if let Some(l) = &self.leads[ix] {
                 let revenue = self.revenue_of(l.status, l.amount, l.closed_at);
@@ -575,7 +702,7 @@ impl Cube {
     /// Per user number, the lead sums over the days of `p`.
     pub fn lead_sums(&self, p: Period, only: Option<&[u32]>) -> Vec<LeadSums> {
         let mut out = vec![LeadSums::default(); self.users.len()];
-        for block in self.lead_sums.range(p) {
+        for block in self.lead_sums.blocks(p) {
             if block.is_empty() {
                 continue;
             }
@@ -600,9 +727,9 @@ impl Cube {
     pub fn lead_total(&self, p: Period, only: Option<&[u32]>) -> LeadSums {
         let mut out = LeadSums::default();
         match only {
-            None => self.lead_totals.range(p).iter().for_each(|s| out.add(s)),
+            None => self.lead_totals.blocks(p).for_each(|s| out.add(s)),
             Some(us) => {
-                for block in self.lead_sums.range(p) {
+                for block in self.lead_sums.blocks(p) {
                     if !block.is_empty() {
                         us.iter().for_each(|u| out.add(&block[*u as usize]));
                     }
@@ -613,33 +740,41 @@ impl Cube {
     }
 
     /// The leads closed on the days of `p`.
-    pub fn closed_in(&self, p: Period) -> impl Iterator<Item = &Lead> {
-        self.closed_on
-            .range(p)
-            .iter()
-            .flatten()
-            .filter_map(|ix| self.leads[*ix as usize].as_ref())
+    pub fn closed_in(&self, p: Period) -> impl Iterator<Item = &Closed> {
+        self.closed_on.range(p).iter().flatten()
     }
 
     /// The leads (numbers) with a stage change or closed on the days of
     /// `p`, each once.
     pub fn moved_or_closed_in(&self, p: Period) -> Vec<u32> {
-        let mut v: Vec<u32> = self
+        let mut seen = vec![0u64; self.leads.len().div_ceil(64)];
+        let all = self
             .moved_on
             .range(p)
             .iter()
             .flatten()
-            .chain(self.closed_on.range(p).iter().flatten())
             .copied()
-            .collect();
-        v.sort_unstable();
-        v.dedup();
+            .chain(self.closed_on.range(p).iter().flatten().map(|c| c.lead));
+        for ix in all {
+            seen[ix as usize / 64] |= 1u64 << (ix % 64);
+        }
+        // In number order: the records are then read front to back.
+        let mut v = vec![];
+        for (w, mut bits) in seen.into_iter().enumerate() {
+            while bits != 0 {
+                let b = bits.trailing_zeros();
+                v.push((w * 64) as u32 + b);
+                bits &= bits - 1;
+            }
+        }
         v
     }
 
-    /// Every lead.
-    pub fn all_leads(&self) -> impl Iterator<Item = &Lead> {
-        self.leads.iter().flatten()
+    /// The open leads.
+    pub fn open_leads(&self) -> impl Iterator<Item = &Lead> {
+        self.open
+            .iter()
+            .filter_map(|ix| self.leads[*ix as usize].as_ref())
     }
 
     pub fn lead_count(&self) -> usize {
@@ -874,7 +1009,10 @@ mod tests {
                 };
                 prop_assert_eq!(counts(&live), counts(&fresh));
                 let closed = |c: &Cube| -> Vec<Uuid> {
-                    let mut v: Vec<Uuid> = c.closed_in(p).map(|l| l.id).collect();
+                    let mut v: Vec<Uuid> = c
+                        .closed_in(p)
+                        .map(|x| c.leads[x.lead as usize].as_ref().unwrap().id)
+                        .collect();
                     v.sort();
                     v
                 };
@@ -890,7 +1028,293 @@ mod tests {
                 prop_assert_eq!(moved(&live), moved(&fresh));
             }
             prop_assert_eq!(live.lead_count(), fresh.lead_count());
+            let open = |c: &Cube| -> Vec<Uuid> {
+                let mut v: Vec<Uuid> = c.open_leads().map(|l| l.id).collect();
+                v.sort();
+                v
+            };
+            prop_assert_eq!(open(&live), open(&fresh));
             prop_assert_eq!(live.activity_count, fresh.activity_count);
+        }
+    }
+}
+
+/// Writes and reads a cube in the index snapshot (see `index.rs`): the
+/// records it was built from (activity counters, leads, stage histories),
+/// not what is derived from them, which loading computes again.
+pub mod file {
+    use super::*;
+    use std::io::{self, Read, Write};
+
+    pub fn u8_(w: &mut impl Write, v: u8) -> io::Result<()> {
+        w.write_all(&[v])
+    }
+    pub fn u32_(w: &mut impl Write, v: u32) -> io::Result<()> {
+        w.write_all(&v.to_le_bytes())
+    }
+    pub fn i64_(w: &mut impl Write, v: i64) -> io::Result<()> {
+        w.write_all(&v.to_le_bytes())
+    }
+    pub fn uuid(w: &mut impl Write, v: Uuid) -> io::Result<()> {
+        w.write_all(v.as_bytes())
+    }
+    pub fn str_(w: &mut impl Write, v: &str) -> io::Result<()> {
+        u32_(w, v.len() as u32)?;
+        w.write_all(v.as_bytes())
+    }
+    pub fn time(w: &mut impl Write, t: DateTime<Utc>) -> io::Result<()> {
+        i64_(w, t.timestamp())?;
+        u32_(w, t.timestamp_subsec_nanos())
+    }
+    fn opt<T: Copy>(
+        w: &mut impl Write,
+        v: Option<T>,
+        f: impl Fn(&mut dyn Write, T) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match v {
+            None => u8_(w, 0),
+            Some(x) => {
+                u8_(w, 1)?;
+                f(w, x)
+            }
+        }
+    }
+
+    pub fn r_u8(r: &mut impl Read) -> io::Result<u8> {
+        let mut b = [0u8; 1];
+        r.read_exact(&mut b)?;
+        Ok(b[0])
+    }
+    pub fn r_u32(r: &mut impl Read) -> io::Result<u32> {
+        let mut b = [0u8; 4];
+        r.read_exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    pub fn r_i64(r: &mut impl Read) -> io::Result<i64> {
+        let mut b = [0u8; 8];
+        r.read_exact(&mut b)?;
+        Ok(i64::from_le_bytes(b))
+    }
+    pub fn r_uuid(r: &mut impl Read) -> io::Result<Uuid> {
+        let mut b = [0u8; 16];
+        r.read_exact(&mut b)?;
+        Ok(Uuid::from_bytes(b))
+    }
+    pub fn r_str(r: &mut impl Read) -> io::Result<String> {
+        let n = r_u32(r)? as usize;
+        if n > 1 << 20 {
+            return Err(bad("string too long"));
+        }
+        let mut b = vec![0u8; n];
+        r.read_exact(&mut b)?;
+        String::from_utf8(b).map_err(|_| bad("not UTF-8"))
+    }
+    pub fn r_time(r: &mut impl Read) -> io::Result<DateTime<Utc>> {
+        let s = r_i64(r)?;
+        let n = r_u32(r)?;
+        DateTime::from_timestamp(s, n).ok_or_else(|| bad("time out of range"))
+    }
+    fn r_opt<T>(
+        r: &mut impl Read,
+        f: impl Fn(&mut dyn Read) -> io::Result<T>,
+    ) -> io::Result<Option<T>> {
+        Ok(match r_u8(r)? {
+            0 => None,
+            _ => Some(f(r)?),
+        })
+    }
+    pub fn bad(why: &str) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, format!("index snapshot: {why}"))
+    }
+
+    impl Cube {
+        /// Writes the cube's records.
+        pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
+            str_(w, self.tz.name())?;
+            // Activity counters: the users and pairs, then each day's
+            // non-empty block, dense.
+            u32_(w, self.users.len() as u32)?;
+            for id in &self.users.ids {
+                uuid(w, *id)?;
+            }
+            u32_(w, self.pairs.len() as u32)?;
+            for (t, o) in &self.pairs {
+                uuid(w, *t)?;
+                opt(w, *o, |w, x| w.write_all(x.as_bytes()))?;
+            }
+            let days: Vec<(i32, &Vec<u32>)> = self
+                .activities
+                .days
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| !b.is_empty())
+                .map(|(i, b)| (self.activities.days.base + i as i32, b))
+                .collect();
+            u32_(w, days.len() as u32)?;
+            for (day, block) in days {
+                u32_(w, day as u32)?;
+                for u in 0..self.users.len() {
+                    for p in 0..self.pairs.len() {
+                        u32_(w, block[u * self.pcap + p])?;
+                    }
+                }
+            }
+            // Leads, each with its stage history.
+            u32_(w, self.lead_count() as u32)?;
+            for (ix, l) in self.leads.iter().enumerate() {
+                let Some(l) = l else { continue };
+                uuid(w, l.id)?;
+                uuid(w, self.users.ids[l.owner as usize])?;
+                uuid(w, l.pipeline)?;
+                uuid(w, l.stage)?;
+                str_(w, l.status.as_str())?;
+                opt(w, l.amount, |w, m| {
+                    w.write_all(&m.minor.to_le_bytes())?;
+                    let c = m.currency.to_string();
+                    w.write_all(&(c.len() as u32).to_le_bytes())?;
+                    w.write_all(c.as_bytes())
+                })?;
+                opt(w, l.probability, |w, p| w.write_all(&p.to_le_bytes()))?;
+                opt(w, l.expected_close_date, |w, d| {
+                    w.write_all(&chrono::Datelike::num_days_from_ce(&d).to_le_bytes())
+                })?;
+                time(w, l.created_at)?;
+                opt(w, l.closed_at, |w, t| {
+                    w.write_all(&t.timestamp().to_le_bytes())?;
+                    w.write_all(&t.timestamp_subsec_nanos().to_le_bytes())
+                })?;
+                let steps = &self.steps[ix];
+                u32_(w, steps.len() as u32)?;
+                for s in steps {
+                    opt(w, s.from.map(|f| self.stages.ids[f as usize]), |w, x| {
+                        w.write_all(x.as_bytes())
+                    })?;
+                    uuid(w, self.stages.ids[s.to as usize])?;
+                    time(w, s.at)?;
+                }
+            }
+            Ok(())
+        }
+
+        /// Reads a cube written by [`Cube::write`], with today's rates.
+        pub fn read(r: &mut impl Read, rates: RateTable) -> io::Result<Cube> {
+            let tz: Tz = r_str(r)?.parse().map_err(|_| bad("time zone"))?;
+            let mut c = Cube::new(tz, rates);
+            let n = r_u32(r)? as usize;
+            let mut users = Vec::with_capacity(n);
+            for _ in 0..n {
+                let id = r_uuid(r)?;
+                users.push(c.user(id));
+            }
+            let n = r_u32(r)? as usize;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                let t = r_uuid(r)?;
+                let o = r_opt(r, |r| {
+                    let mut b = [0u8; 16];
+                    r.read_exact(&mut b)?;
+                    Ok(Uuid::from_bytes(b))
+                })?;
+                pairs.push(c.pair(t, o));
+            }
+            let days = r_u32(r)?;
+            for _ in 0..days {
+                let day = NaiveDate::from_num_days_from_ce_opt(r_u32(r)? as i32)
+                    .ok_or_else(|| bad("day"))?;
+                let (ucap, pcap) = (c.ucap, c.pcap);
+                let (block, month) = c.activities.slots_mut(day);
+                for b in [&mut *block, &mut *month] {
+                    if b.is_empty() {
+                        *b = vec![0u32; ucap * pcap];
+                    }
+                }
+                for u in &users {
+                    for p in &pairs {
+                        let n = r_u32(r)?;
+                        let i = *u as usize * pcap + *p as usize;
+                        block[i] = n;
+                        month[i] += n;
+                        c.activity_count += u64::from(n);
+                    }
+                }
+            }
+            let n = r_u32(r)?;
+            let mut history = vec![];
+            for _ in 0..n {
+                let id = r_uuid(r)?;
+                let owner = Some(r_uuid(r)?).filter(|o| !o.is_nil());
+                let pipeline_id = r_uuid(r)?;
+                let stage_id = r_uuid(r)?;
+                let status = r_str(r)?;
+                let amount = r_opt(r, |r| {
+                    let mut b = [0u8; 8];
+                    r.read_exact(&mut b)?;
+                    let mut l = [0u8; 4];
+                    r.read_exact(&mut l)?;
+                    let mut s = vec![0u8; u32::from_le_bytes(l).min(8) as usize];
+                    r.read_exact(&mut s)?;
+                    Ok((
+                        i64::from_le_bytes(b),
+                        String::from_utf8_lossy(&s).into_owned(),
+                    ))
+                })?;
+                let probability = r_opt(r, |r| {
+                    let mut b = [0u8; 4];
+                    r.read_exact(&mut b)?;
+                    Ok(i32::from_le_bytes(b))
+                })?;
+                let expected_close_date = r_opt(r, |r| {
+                    let mut b = [0u8; 4];
+                    r.read_exact(&mut b)?;
+                    NaiveDate::from_num_days_from_ce_opt(i32::from_le_bytes(b))
+                        .ok_or_else(|| bad("date"))
+                })?;
+                let created_at = r_time(r)?;
+                let closed_at = r_opt(r, |r| {
+                    let mut b = [0u8; 8];
+                    r.read_exact(&mut b)?;
+                    let mut n = [0u8; 4];
+                    r.read_exact(&mut n)?;
+                    DateTime::from_timestamp(i64::from_le_bytes(b), u32::from_le_bytes(n))
+                        .ok_or_else(|| bad("time"))
+                })?;
+                c.upsert_lead(&LeadKey {
+                    id,
+                    pipeline_id,
+                    stage_id,
+                    status,
+                    amount_minor: amount.as_ref().map(|a| a.0),
+                    currency: amount.map(|a| a.1),
+                    probability,
+                    expected_close_date,
+                    owner_id: owner,
+                    closed_at,
+                    created_at,
+                });
+                let steps = r_u32(r)?;
+                history.clear();
+                for _ in 0..steps {
+                    let from_stage_id = r_opt(r, |r| {
+                        let mut b = [0u8; 16];
+                        r.read_exact(&mut b)?;
+                        Ok(Uuid::from_bytes(b))
+                    })?;
+                    let to_stage_id = r_uuid(r)?;
+                    let at = r_time(r)?;
+                    history.push(StageKey {
+                        id: Uuid::nil(),
+                        lead_id: id,
+                        from_stage_id,
+                        to_stage_id,
+                        at,
+                    });
+                }
+                for h in &history {
+                    c.push_step(h);
+                }
+            }
+            Ok(c)
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::cube::Cube;
 use crate::permissions::Actor;
 use crate::{App, Result};
 use chrono::Datelike;
-use salesops_domain::{Currency, LeadStatus, PipelineId, Rate, TeamId, UserId};
+use salesops_domain::{Currency, PipelineId, Rate, TeamId, UserId};
 use salesops_store::analytics as facts;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -44,10 +44,10 @@ impl Line {
 
     /// Adds the sums of `count` leads in `month`.
     fn add_sum(&mut self, month: &str, count: i64, amount: i64, weighted_x100: i128) {
-        let cell = self.months.entry(month.to_string()).or_default();
+        let cell = self.months.entry(month.to_owned()).or_default();
         cell.count += count;
         cell.amount += amount;
-        *self.weighted_x100.entry(month.to_string()).or_default() += weighted_x100;
+        *self.weighted_x100.entry(month.to_owned()).or_default() += weighted_x100;
         self.total.count += count;
         self.total.amount += amount;
         self.total_x100 += weighted_x100;
@@ -125,11 +125,12 @@ pub fn build(
     let mut rates: HashMap<Currency, Option<Option<Rate>>> = HashMap::new();
     // The teams each owner counts for, worked out once per owner.
     let mut teams_of: HashMap<u32, Vec<Uuid>> = HashMap::new();
-    let mut acc: HashMap<(LineKey, Option<(i32, u32)>), Acc> = HashMap::new();
+    // First per owner, pipeline and month; then into the lines (an owner's
+    // sums go to each of their teams once).
+    let mut by_owner: HashMap<(u32, Uuid, Option<(i32, u32)>), Acc> = HashMap::new();
     let mut without_amount = 0;
-    for l in cube.all_leads() {
-        if l.status != LeadStatus::Open
-            || pipeline.is_some_and(|p| p != l.pipeline)
+    for l in cube.open_leads() {
+        if pipeline.is_some_and(|p| p != l.pipeline)
             || users.is_some_and(|s| l.owner == 0 || !s.contains(&l.owner))
         {
             continue;
@@ -153,39 +154,79 @@ pub fn build(
             .or_else(|| ctx.stages.get(&l.stage).map(|s| s.win_probability as i64))
             .unwrap_or(0);
         let m = l.expected_close_date.map(|d| (d.year(), d.month()));
-        let w = amount as i128 * p as i128;
-        let mut add = |k: LineKey| {
-            let a = acc.entry((k, m)).or_default();
-            a.count += 1;
-            a.amount += amount;
-            a.weighted_x100 += w;
-        };
-        add(LineKey::Total);
-        add(LineKey::Pipeline(l.pipeline));
-        if let Some(o) = cube.user_id(l.owner) {
-            add(LineKey::User(l.owner));
-            let teams = teams_of.entry(l.owner).or_insert_with(|| {
+        let a = by_owner.entry((l.owner, l.pipeline, m)).or_default();
+        a.count += 1;
+        a.amount += amount;
+        a.weighted_x100 += amount as i128 * p as i128;
+    }
+    // The months that occur, in order (`none` last), numbered.
+    let mut months: Vec<Option<(i32, u32)>> = by_owner
+        .keys()
+        .map(|(_, _, m)| *m)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    months.sort_by_key(|m| (m.is_none(), *m));
+    let month_ix: HashMap<Option<(i32, u32)>, usize> =
+        months.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    let names: Vec<String> = months.iter().map(|m| month_name(*m)).collect();
+    // The lines, numbered; each a row of sums per month.
+    let mut keys: Vec<LineKey> = vec![LineKey::Total];
+    let mut line_ix: HashMap<LineKey, usize> = HashMap::from([(LineKey::Total, 0)]);
+    let mut user_line: Vec<Option<usize>> = vec![None; cube.users.len()];
+    let mut team_lines: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut sums: Vec<Vec<Acc>> = vec![vec![Acc::default(); months.len()]];
+    let mut line = |k: LineKey, keys: &mut Vec<LineKey>, sums: &mut Vec<Vec<Acc>>| -> usize {
+        *line_ix.entry(k).or_insert_with(|| {
+            keys.push(k);
+            sums.push(vec![Acc::default(); months.len()]);
+            keys.len() - 1
+        })
+    };
+    for ((owner, pipeline, m), x) in by_owner {
+        let mut targets = vec![0, line(LineKey::Pipeline(pipeline), &mut keys, &mut sums)];
+        if let Some(o) = cube.user_id(owner) {
+            let u = match user_line[owner as usize] {
+                Some(u) => u,
+                None => {
+                    let u = line(LineKey::User(owner), &mut keys, &mut sums);
+                    user_line[owner as usize] = Some(u);
+                    u
+                }
+            };
+            targets.push(u);
+            if !team_lines.contains_key(&owner) {
                 // Each team the owner is in, and the teams above: once each.
-                let mut teams: Vec<TeamId> = ctx
-                    .teams_of(UserId(o))
-                    .into_iter()
-                    .flat_map(|t| ctx.team_ancestry(t))
-                    .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
+                let teams = teams_of.entry(owner).or_insert_with(|| {
+                    let mut teams: Vec<TeamId> = ctx
+                        .teams_of(UserId(o))
+                        .into_iter()
+                        .flat_map(|t| ctx.team_ancestry(t))
+                        .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
+                        .collect();
+                    teams.sort();
+                    teams.dedup();
+                    teams.into_iter().map(|t| t.0).collect()
+                });
+                let ls = teams
+                    .iter()
+                    .map(|t| line(LineKey::Team(*t), &mut keys, &mut sums))
                     .collect();
-                teams.sort();
-                teams.dedup();
-                teams.into_iter().map(|t| t.0).collect()
-            });
-            for t in teams.iter() {
-                add(LineKey::Team(*t));
+                team_lines.insert(owner, ls);
             }
+            targets.extend(team_lines[&owner].iter().copied());
+        }
+        let mi = month_ix[&m];
+        for t in targets {
+            let a = &mut sums[t][mi];
+            a.count += x.count;
+            a.amount += x.amount;
+            a.weighted_x100 += x.weighted_x100;
         }
     }
     let mut lines: BTreeMap<LineKey, Line> = BTreeMap::new();
-    let mut months: HashSet<Option<(i32, u32)>> = HashSet::new();
-    for ((k, m), a) in acc {
-        months.insert(m);
-        let line = lines.entry(k).or_insert_with(|| match k {
+    for (k, row) in keys.into_iter().zip(sums) {
+        let mut l = match k {
             LineKey::Total => Line::new(None, String::new()),
             LineKey::Pipeline(p) => Line::new(
                 Some(p),
@@ -205,11 +246,12 @@ pub fn build(
                 let id = cube.user_id(u).unwrap_or_default();
                 Line::new(Some(id), ctx.name_of(UserId(id)))
             }
-        });
-        line.add_sum(&month_name(m), a.count, a.amount, a.weighted_x100);
+        };
+        for (i, a) in row.iter().enumerate().filter(|(_, a)| a.count > 0) {
+            l.add_sum(&names[i], a.count, a.amount, a.weighted_x100);
+        }
+        lines.insert(k, l);
     }
-    let mut months: Vec<Option<(i32, u32)>> = months.into_iter().collect();
-    months.sort_by_key(|m| (m.is_none(), *m));
     let mut total = lines
         .remove(&LineKey::Total)
         .unwrap_or_else(|| Line::new(None, String::new()));
@@ -230,7 +272,7 @@ pub fn build(
     }
     total.settle();
     Forecast {
-        months: months.into_iter().map(month_name).collect(),
+        months: names,
         total,
         by_pipeline,
         by_team,
@@ -246,7 +288,7 @@ impl App {
         actor: &Actor,
         scope: Scope,
         pipeline: Option<PipelineId>,
-    ) -> Result<(Forecast, Ctx)> {
+    ) -> Result<(Forecast, std::sync::Arc<Ctx>)> {
         let ctx = self.analytics_ctx(actor).await?;
         self.check_scope(actor, &ctx, scope)?;
         if let Some(p) = pipeline

@@ -12,6 +12,7 @@
 //! (see the store's `feed` module for why PostgreSQL has gaps and how one
 //! is known to have rolled back).
 
+use crate::analytics::Ctx;
 use crate::cube::{ActivityKey, Cube};
 use crate::{App, Result};
 use chrono_tz::Tz;
@@ -27,7 +28,7 @@ const PAGE: u64 = 50_000;
 /// Feed rows read per poll.
 const BATCH: u64 = 20_000;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Position {
     floor: i64,
     seen: BTreeSet<i64>,
@@ -78,9 +79,18 @@ impl Position {
     }
 }
 
+/// A cached organisation's settings and the generation they were read in.
+#[derive(Clone, Default)]
+pub struct CachedCtx {
+    pub ctx: Option<Arc<Ctx>>,
+    pub generation: u64,
+}
+
 /// What the index knows.
 pub struct Index {
     cubes: RwLock<HashMap<OrgId, Arc<RwLock<Cube>>>>,
+    /// Settings per organisation, dropped when the feed says they changed.
+    ctx: RwLock<HashMap<OrgId, CachedCtx>>,
     position: tokio::sync::Mutex<Option<Position>>,
     /// Serialises builds.
     building: tokio::sync::Mutex<()>,
@@ -92,6 +102,7 @@ impl Default for Index {
     fn default() -> Self {
         Index {
             cubes: RwLock::new(HashMap::new()),
+            ctx: RwLock::new(HashMap::new()),
             position: tokio::sync::Mutex::new(None),
             building: tokio::sync::Mutex::new(()),
             last_poll: RwLock::new(None),
@@ -120,6 +131,49 @@ impl Index {
 
     fn cube(&self, org: OrgId) -> Option<Arc<RwLock<Cube>>> {
         self.cubes.read().ok()?.get(&org).cloned()
+    }
+
+    /// The cached settings of an organisation (none while the index is not
+    /// built: nothing would tell when they change).
+    pub fn cached_ctx(&self, org: OrgId) -> CachedCtx {
+        let built = self
+            .position
+            .try_lock()
+            .map(|p| p.is_some())
+            .unwrap_or(false);
+        let c = self
+            .ctx
+            .read()
+            .ok()
+            .and_then(|m| m.get(&org).cloned())
+            .unwrap_or_default();
+        if built {
+            c
+        } else {
+            CachedCtx {
+                ctx: None,
+                generation: c.generation,
+            }
+        }
+    }
+
+    /// Caches settings read in `generation`, unless they changed since.
+    pub fn cache_ctx(&self, org: OrgId, generation: u64, ctx: Arc<Ctx>) {
+        if let Ok(mut m) = self.ctx.write() {
+            let e = m.entry(org).or_default();
+            if e.generation == generation {
+                e.ctx = Some(ctx);
+            }
+        }
+    }
+
+    /// The settings of an organisation changed.
+    fn settings_changed(&self, org: OrgId) {
+        if let Ok(mut m) = self.ctx.write() {
+            let e = m.entry(org).or_default();
+            e.generation += 1;
+            e.ctx = None;
+        }
     }
 }
 
@@ -208,32 +262,29 @@ impl App {
                 }
             }
             built.leads += cube.lead_count();
+            // Pages come in id order; each history is then put in time
+            // order, ties by id.
             let mut after = None;
-            let mut histories: HashMap<Uuid, Vec<StageKey>> = HashMap::new();
             loop {
                 let page = feed::stage_page(&mut tx, org, after, PAGE).await?;
                 built.stage_changes += page.len();
-                let last = page.last().map(|s| s.id);
-                let full = page.len() as u64 == PAGE;
-                for s in page {
-                    histories.entry(s.lead_id).or_default().push(s);
+                for s in &page {
+                    cube.push_step(s);
                 }
-                match last {
-                    Some(l) if full => after = Some(l),
+                match page.last() {
+                    Some(l) if page.len() as u64 == PAGE => after = Some(l.id),
                     _ => break,
                 }
             }
-            for (lead, mut h) in histories {
-                // Pages come in id order; the history is in time order,
-                // ties by id.
-                h.sort_by_key(|s| s.at);
-                cube.set_stage_history(lead, &h);
-            }
+            cube.sort_steps();
             cubes.insert(org, Arc::new(RwLock::new(cube)));
         }
         tx.commit().await?;
         let mut pos = self.index.position.lock().await;
         *self.index.cubes.write().expect("index lock") = cubes;
+        for org in self.index.cubes.read().expect("index lock").keys() {
+            self.index.settings_changed(*org);
+        }
         *pos = Some(position);
         built.took = started.elapsed();
         tracing::info!(
@@ -308,9 +359,12 @@ impl App {
                     c
                 }
             };
+            if rows.iter().any(|r| r.entity == "settings") {
+                self.index.settings_changed(org);
+            }
             let leads: Vec<Uuid> = rows
                 .iter()
-                .filter(|r| r.entity != "activity")
+                .filter(|r| r.entity == "lead" || r.entity == "stage")
                 .map(|r| r.entity_id)
                 .collect::<HashSet<_>>()
                 .into_iter()
@@ -398,21 +452,146 @@ impl App {
         Ok(Some(cube))
     }
 
-    /// Keeps the index current until `stop` resolves: builds it, then
-    /// reads the feed twice a second.
+    /// Keeps the index current until `stop` resolves: loads the saved
+    /// index or builds it from the tables, then reads the feed twice a
+    /// second and saves the index every ten minutes when it changed.
     pub async fn run_index(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        if let Err(e) = self.ensure_index().await {
-            tracing::error!(error = %e, "analytic index: build failed; reports read the tables");
+        let path = self.settings.index_snapshot.clone();
+        let mut loaded = false;
+        if let Some(p) = &path {
+            match self.load_index(p).await {
+                Ok(true) => loaded = true,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, path = %p.display(),
+                    "analytic index: the saved index cannot be read; building it"),
+            }
         }
+        if !loaded {
+            match self.ensure_index().await {
+                Ok(_) => {
+                    if let Some(p) = &path
+                        && let Err(e) = self.save_index(p).await
+                    {
+                        tracing::warn!(error = %e, "analytic index: saving failed");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e,
+                    "analytic index: build failed; reports read the tables"),
+            }
+        }
+        let mut changed = 0usize;
+        let mut saved = Instant::now();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = stop.changed() => return,
             }
-            if let Err(e) = self.catch_up().await {
-                tracing::warn!(error = %e, "analytic index: reading the change feed failed");
+            match self.catch_up().await {
+                Ok(n) => changed += n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "analytic index: reading the change feed failed")
+                }
+            }
+            if let Some(p) = &path
+                && changed > 0
+                && saved.elapsed() > Duration::from_secs(600)
+            {
+                match self.save_index(p).await {
+                    Ok(()) => changed = 0,
+                    Err(e) => tracing::warn!(error = %e, "analytic index: saving failed"),
+                }
+                saved = Instant::now();
             }
         }
+    }
+
+    /// Saves the index to `path` (written beside it, then renamed).
+    pub async fn save_index(&self, path: &std::path::Path) -> Result<()> {
+        let started = Instant::now();
+        // No change is applied while the cubes are written.
+        let guard = self.index.position.lock().await;
+        let Some(position) = guard.clone() else {
+            return Ok(());
+        };
+        let cubes: Vec<(OrgId, Arc<RwLock<Cube>>)> = self
+            .index
+            .cubes
+            .read()
+            .expect("index lock")
+            .iter()
+            .map(|(o, c)| (*o, c.clone()))
+            .collect();
+        let path = path.to_path_buf();
+        let written = tokio::task::spawn_blocking(move || write_snapshot(&path, &position, &cubes))
+            .await
+            .map_err(|e| crate::AppError::Internal(e.to_string()))?;
+        drop(guard);
+        written
+            .map_err(|e| crate::AppError::Internal(format!("saving the analytic index: {e}")))?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "analytic index saved"
+        );
+        Ok(())
+    }
+
+    /// Loads the index saved at `path`; `false` when there is none or it
+    /// is too old to catch up from the feed (then the caller builds).
+    pub async fn load_index(&self, path: &std::path::Path) -> Result<bool> {
+        if !path.exists() {
+            return Ok(false);
+        }
+        let started = Instant::now();
+        let _one = self.index.building.lock().await;
+        let mut rates = HashMap::new();
+        let mut tzs = HashMap::new();
+        let mut c = self.conn();
+        for org in feed::org_ids(&mut c).await? {
+            let o = self.org(org).await?;
+            tzs.insert(org, o.time_zone.clone());
+            rates.insert(org, self.org_rate_table(org).await?);
+        }
+        let p = path.to_path_buf();
+        let read = tokio::task::spawn_blocking(move || read_snapshot(&p, rates))
+            .await
+            .map_err(|e| crate::AppError::Internal(e.to_string()))?;
+        let (written_at, position, cubes) = match read {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "analytic index: the saved index is unreadable");
+                return Ok(false);
+            }
+        };
+        // The feed keeps a week: an older index cannot catch up.
+        if salesops_store::now() - written_at > chrono::Duration::days(6) {
+            tracing::info!("analytic index: the saved index is too old");
+            return Ok(false);
+        }
+        if cubes
+            .iter()
+            .any(|(org, c)| tzs.get(org).map(String::as_str) != Some(c.tz.name()))
+        {
+            tracing::info!("analytic index: a time zone changed since the index was saved");
+            return Ok(false);
+        }
+        let mut pos = self.index.position.lock().await;
+        *self.index.cubes.write().expect("index lock") = cubes
+            .into_iter()
+            .map(|(o, c)| (o, Arc::new(RwLock::new(c))))
+            .collect();
+        for org in self.index.cubes.read().expect("index lock").keys() {
+            self.index.settings_changed(*org);
+        }
+        *pos = Some(position);
+        drop(pos);
+        drop(_one);
+        let caught = self.catch_up().await?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            changes_since = caught,
+            "analytic index loaded"
+        );
+        Ok(true)
     }
 
     /// Deletes feed rows every instance has read: those written more than
@@ -423,4 +602,74 @@ impl App {
             - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::days(7));
         Ok(feed::prune_written_before(&mut c, before).await?)
     }
+}
+
+const MAGIC: &[u8] = b"salesops analytic index 1\n";
+
+fn write_snapshot(
+    path: &std::path::Path,
+    position: &Position,
+    cubes: &[(OrgId, Arc<RwLock<Cube>>)],
+) -> std::io::Result<()> {
+    use crate::cube::file::{i64_, time, u32_, uuid};
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    w.write_all(MAGIC)?;
+    time(&mut w, salesops_store::now())?;
+    i64_(&mut w, position.floor)?;
+    u32_(&mut w, position.seen.len() as u32)?;
+    for s in &position.seen {
+        i64_(&mut w, *s)?;
+    }
+    u32_(&mut w, position.gaps.len() as u32)?;
+    for (s, n) in &position.gaps {
+        i64_(&mut w, *s)?;
+        i64_(&mut w, *n)?;
+    }
+    u32_(&mut w, cubes.len() as u32)?;
+    for (org, cube) in cubes {
+        uuid(&mut w, org.0)?;
+        cube.read().expect("index lock").write(&mut w)?;
+    }
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+type Loaded = (chrono::DateTime<chrono::Utc>, Position, Vec<(OrgId, Cube)>);
+
+fn read_snapshot(
+    path: &std::path::Path,
+    mut rates: HashMap<OrgId, crate::rates::RateTable>,
+) -> std::io::Result<Loaded> {
+    use crate::cube::file::{bad, r_i64, r_time, r_u32, r_uuid};
+    use std::io::Read;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut magic = vec![0u8; MAGIC.len()];
+    r.read_exact(&mut magic)?;
+    if magic != MAGIC {
+        return Err(bad("not an index of this version"));
+    }
+    let written_at = r_time(&mut r)?;
+    let mut position = Position {
+        floor: r_i64(&mut r)?,
+        ..Default::default()
+    };
+    for _ in 0..r_u32(&mut r)? {
+        position.seen.insert(r_i64(&mut r)?);
+    }
+    for _ in 0..r_u32(&mut r)? {
+        let s = r_i64(&mut r)?;
+        position.gaps.insert(s, r_i64(&mut r)?);
+    }
+    let mut cubes = vec![];
+    for _ in 0..r_u32(&mut r)? {
+        let org = OrgId(r_uuid(&mut r)?);
+        let rates = rates
+            .remove(&org)
+            .ok_or_else(|| bad("an organisation that no longer exists"))?;
+        cubes.push((org, Cube::read(&mut r, rates)?));
+    }
+    Ok((written_at, position, cubes))
 }

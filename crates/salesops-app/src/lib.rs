@@ -42,6 +42,9 @@ pub struct Settings {
     /// Failed sign-ins allowed per client address in the window before 429.
     pub max_failures_per_ip: u32,
     pub failure_window: chrono::Duration,
+    /// Where the analytic index is saved, so that a restart loads it
+    /// instead of reading every table (`None`: not saved).
+    pub index_snapshot: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             max_failures_per_account: 5,
             max_failures_per_ip: 30,
             failure_window: chrono::Duration::minutes(15),
+            index_snapshot: None,
         }
     }
 }

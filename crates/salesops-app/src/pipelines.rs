@@ -185,7 +185,11 @@ impl App {
         Ok(())
     }
 
-    async fn pipeline_views(&self, org: OrgId, list: Vec<Pipeline>) -> Result<Vec<PipelineView>> {
+    pub(crate) async fn pipeline_views(
+        &self,
+        org: OrgId,
+        list: Vec<Pipeline>,
+    ) -> Result<Vec<PipelineView>> {
         let ids: Vec<PipelineId> = list.iter().map(|p| p.id).collect();
         let stages = if ids.is_empty() {
             vec![]

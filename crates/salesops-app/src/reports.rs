@@ -687,7 +687,7 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
                     stay[j].1 += 1;
                 }
                 if last.is_none_or(|(j, _)| j != i) {
-                    path.entered.push((i, ctx.day(h.at)));
+                    path.entered.push((i, h.day));
                     last = Some((i, h.at));
                 }
             }
@@ -795,16 +795,14 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
     let mut cycles: HashMap<u32, Vec<i64>> = HashMap::new();
     let mut all_cycles: Vec<i64> = vec![];
     let in_scope: Option<HashSet<u32>> = only.as_ref().map(|v| v.iter().copied().collect());
-    let inr = in_period(ctx, p.period);
-    for l in cube.closed_in(p.period) {
-        if l.status != LeadStatus::Won || in_scope.as_ref().is_some_and(|s| !s.contains(&l.owner)) {
-            continue;
-        }
-        let Some(c) = l.closed_at.filter(|c| inr(*c)) else {
+    for c in cube.closed_in(p.period) {
+        let Some(secs) = c.won_cycle else {
             continue;
         };
-        let secs = (c - l.created_at).num_seconds();
-        cycles.entry(l.owner).or_default().push(secs);
+        if in_scope.as_ref().is_some_and(|s| !s.contains(&c.owner)) {
+            continue;
+        }
+        cycles.entry(c.owner).or_default().push(secs);
         all_cycles.push(secs);
     }
     let rows: Vec<Row> = if p.by_team {
@@ -1056,6 +1054,7 @@ mod tests {
                     leave_date: None,
                 })
                 .collect(),
+            person_ix: people.iter().enumerate().map(|(i, id)| (*id, i)).collect(),
         }
     }
 

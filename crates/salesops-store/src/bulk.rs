@@ -275,13 +275,15 @@ pub async fn begin(db: &Db) -> Result<Mode> {
     Ok(mode)
 }
 
-/// The change-feed triggers on the bulk tables (see [`Mode::feed_triggers`]).
+/// The change-feed triggers on the bulk tables (see [`Mode::feed_triggers`];
+/// those on settings tables stay: a bulk load does not write them).
 async fn feed_triggers(db: &Db) -> Result<Vec<String>> {
     Ok(match db {
         Db::Sqlite(p) => {
             sqlx::query_scalar::<_, String>(
                 "SELECT sql FROM sqlite_master WHERE type = 'trigger' \
-                 AND name LIKE 'analytics_feed_%' ORDER BY name",
+                 AND name LIKE 'analytics_feed_%' \
+                 AND tbl_name IN ('activities', 'leads', 'lead_stage_history') ORDER BY name",
             )
             .fetch_all(p)
             .await?
@@ -291,6 +293,7 @@ async fn feed_triggers(db: &Db) -> Result<Vec<String>> {
                 "SELECT c.relname || '.' || t.tgname FROM pg_trigger t \
                  JOIN pg_class c ON c.oid = t.tgrelid \
                  WHERE NOT t.tgisinternal AND t.tgname LIKE 'analytics_feed_%' \
+                 AND c.relname IN ('activities', 'leads', 'lead_stage_history') \
                  AND c.relnamespace = current_schema()::regnamespace ORDER BY 1",
             )
             .fetch_all(p)

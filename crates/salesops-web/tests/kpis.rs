@@ -1126,6 +1126,28 @@ async fn another_instance_sees_every_write_and_agrees_with_a_fresh_start() {
         // ... and this instance, whose index was built after the fixture
         // and kept current since, agrees too.
         same_figures(&t, &t.router, &f.admin, "this instance").await;
+
+        // Saved, then one more change, then loaded by a third instance: it
+        // catches up from the feed and agrees too.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("salesops.index");
+        t.app.save_index(&path).await.unwrap();
+        let r = t
+            .send(
+                Req::new(Method::POST, "/api/v1/activities")
+                    .cred(&f.admin)
+                    .json(json!({"type_id": f.call, "lead_id": f.leads[1],
+                                 "happened_at": "2026-03-21T09:00:00Z"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let loaded = salesops_app::App::new(t.app.db.clone(), t.app.settings.clone());
+        assert!(loaded.load_index(&path).await.unwrap(), "{}", t.backend);
+        let router = salesops_web::router(salesops_web::state(
+            loaded,
+            salesops_web::WebConfig::default(),
+        ));
+        same_figures(&t, &router, &f.admin, "loaded from a saved index").await;
         let _ = (f.rep_a, f.rep_b);
     }
 }

@@ -27,6 +27,10 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub max_failed_logins_per_account: u32,
     pub max_failed_logins_per_ip: u32,
+    /// Where the analytic index is saved for a fast restart: a file path,
+    /// `off`, or empty for the default (beside a SQLite database file;
+    /// off for PostgreSQL, where each instance names its own file).
+    pub index_snapshot: String,
 }
 
 impl Default for Config {
@@ -43,6 +47,7 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             max_failed_logins_per_account: 5,
             max_failed_logins_per_ip: 30,
+            index_snapshot: String::new(),
         }
     }
 }
@@ -57,6 +62,20 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The file the analytic index is saved in, if any.
+    pub fn index_snapshot_path(&self) -> Option<std::path::PathBuf> {
+        match self.index_snapshot.trim() {
+            "off" => None,
+            "" => {
+                let path = self.database_url.strip_prefix("sqlite://")?;
+                let path = path.split('?').next().unwrap_or(path);
+                (!path.is_empty() && !path.contains(":memory:"))
+                    .then(|| std::path::PathBuf::from(format!("{path}.index")))
+            }
+            p => Some(p.into()),
+        }
+    }
+
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match file {

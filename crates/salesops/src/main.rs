@@ -240,6 +240,7 @@ async fn open(config: &Config) -> anyhow::Result<App> {
         session_ttl: chrono::Duration::hours(config.session_ttl_hours),
         max_failures_per_account: config.max_failed_logins_per_account,
         max_failures_per_ip: config.max_failed_logins_per_ip,
+        index_snapshot: config.index_snapshot_path(),
         ..Settings::default()
     };
     let app = App::new(db, settings);

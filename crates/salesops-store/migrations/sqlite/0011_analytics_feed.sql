@@ -6,11 +6,13 @@
 -- before and counts after (a done activity's user, type, outcome and time;
 -- NULL when it is not counted), so the index never has to remember
 -- individual activities; a lead or stage row names the lead to read again.
+-- A 'settings' row says that the people, teams, activity types, pipelines,
+-- rates or the organisation itself changed (the index caches them).
 
 CREATE TABLE analytics_feed (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id BLOB NOT NULL,
-    entity TEXT NOT NULL CHECK (entity IN ('activity', 'lead', 'stage')),
+    entity TEXT NOT NULL CHECK (entity IN ('activity', 'lead', 'stage', 'settings')),
     entity_id BLOB NOT NULL,
     old_user_id BLOB,
     old_type_id BLOB,
@@ -75,4 +77,141 @@ END;
 CREATE TRIGGER analytics_feed_stage_delete AFTER DELETE ON lead_stage_history
 BEGIN
     INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'stage', OLD.lead_id);
+END;
+
+-- Settings: the organisation's people, teams, activity types, pipelines and rates.
+
+CREATE TRIGGER analytics_feed_orgs_insert AFTER INSERT ON orgs
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.id, 'settings', NEW.id);
+END;
+
+CREATE TRIGGER analytics_feed_orgs_update AFTER UPDATE ON orgs
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.id, 'settings', NEW.id);
+END;
+
+CREATE TRIGGER analytics_feed_orgs_delete AFTER DELETE ON orgs
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.id, 'settings', OLD.id);
+END;
+
+CREATE TRIGGER analytics_feed_users_insert AFTER INSERT ON users
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_users_update AFTER UPDATE ON users
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_users_delete AFTER DELETE ON users
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_teams_insert AFTER INSERT ON teams
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_teams_update AFTER UPDATE ON teams
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_teams_delete AFTER DELETE ON teams
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_team_members_insert AFTER INSERT ON team_members
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_team_members_update AFTER UPDATE ON team_members
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_team_members_delete AFTER DELETE ON team_members
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_activity_types_insert AFTER INSERT ON activity_types
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_activity_types_update AFTER UPDATE ON activity_types
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_activity_types_delete AFTER DELETE ON activity_types
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_activity_outcomes_insert AFTER INSERT ON activity_outcomes
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_activity_outcomes_update AFTER UPDATE ON activity_outcomes
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_activity_outcomes_delete AFTER DELETE ON activity_outcomes
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_pipelines_insert AFTER INSERT ON pipelines
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_pipelines_update AFTER UPDATE ON pipelines
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_pipelines_delete AFTER DELETE ON pipelines
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_stages_insert AFTER INSERT ON stages
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_stages_update AFTER UPDATE ON stages
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_stages_delete AFTER DELETE ON stages
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_exchange_rates_insert AFTER INSERT ON exchange_rates
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_exchange_rates_update AFTER UPDATE ON exchange_rates
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (NEW.org_id, 'settings', NEW.org_id);
+END;
+
+CREATE TRIGGER analytics_feed_exchange_rates_delete AFTER DELETE ON exchange_rates
+BEGIN
+    INSERT INTO analytics_feed (org_id, entity, entity_id) VALUES (OLD.org_id, 'settings', OLD.org_id);
 END;
