@@ -219,8 +219,10 @@ pub struct Lead {
     pub id: Uuid,
     /// The owner's user number (0: nobody).
     pub owner: u32,
-    pub pipeline: Uuid,
-    pub stage: Uuid,
+    /// The pipeline and stage (numbered in [`Cube::pipelines`] and
+    /// [`Cube::stages`]).
+    pub pipeline: u32,
+    pub stage: u32,
     pub status: LeadStatus,
     pub amount: Option<Money>,
     pub probability: Option<i32>,
@@ -277,6 +279,7 @@ pub struct Cube {
     pub pairs: Vec<(Uuid, Option<Uuid>)>,
     pair_ix: HashMap<(Uuid, Option<Uuid>), u32>,
     pub stages: Dict,
+    pub pipelines: Dict,
     /// Per day: counts laid out `[user][pair]`, `ucap × pcap`; empty for
     /// a day without activities.
     activities: Series<Vec<u32>>,
@@ -296,8 +299,20 @@ pub struct Cube {
     closed_on: DayVec<Vec<Closed>>,
     /// Per day: the leads with a stage change that day (once per change).
     moved_on: DayVec<Vec<u32>>,
-    /// The open leads.
-    open: std::collections::BTreeSet<u32>,
+    /// The open leads, what the forecast reads of them, kept together.
+    open: std::collections::BTreeMap<u32, OpenLead>,
+}
+
+/// What the forecast reads of an open lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenLead {
+    pub id: Uuid,
+    pub owner: u32,
+    pub pipeline: u32,
+    pub stage: u32,
+    pub amount: Option<Money>,
+    pub probability: Option<i32>,
+    pub expected_close_date: Option<NaiveDate>,
 }
 
 impl Cube {
@@ -312,6 +327,7 @@ impl Cube {
             pairs: vec![],
             pair_ix: HashMap::new(),
             stages: Dict::default(),
+            pipelines: Dict::default(),
             activities: Series::default(),
             ucap: 0,
             pcap: 0,
@@ -368,14 +384,15 @@ impl Cube {
         if users <= self.ucap && pairs <= self.pcap {
             return;
         }
-        // A quarter more than needed: few re-layouts, little waste.
+        // A little more than needed: few re-layouts (a new user or type),
+        // little waste.
         let ucap = if users > self.ucap {
-            users + users / 4 + 16
+            users + users / 16 + 16
         } else {
             self.ucap
         };
         let pcap = if pairs > self.pcap {
-            pairs + pairs / 4 + 4
+            pairs + 2
         } else {
             self.pcap
         };
@@ -512,7 +529,15 @@ impl Cube {
         let won_cycle = (l.status == LeadStatus::Won)
             .then(|| l.closed_at.map(|c| (c - l.created_at).num_seconds()))
             .flatten();
-        let open = l.status == LeadStatus::Open;
+        let open = (l.status == LeadStatus::Open).then_some(OpenLead {
+            id: l.id,
+            owner: l.owner,
+            pipeline: l.pipeline,
+            stage: l.stage,
+            amount: l.amount,
+            probability: l.probability,
+            expected_close_date: l.expected_close_date,
+        });
         let parts = self.contribution(l);
         let ucap = self.ucap;
         for (day, sums) in parts {
@@ -530,9 +555,9 @@ impl Cube {
             total.apply(&sums, sign);
             month.apply(&sums, sign);
         }
-        if open {
+        if let Some(o) = open {
             if sign > 0 {
-                self.open.insert(ix);
+                self.open.insert(ix, o);
             } else {
                 self.open.remove(&ix);
             }
@@ -575,8 +600,8 @@ impl Cube {
         let lead = Lead {
             id: k.id,
             owner,
-            pipeline: k.pipeline_id,
-            stage: k.stage_id,
+            pipeline: self.pipelines.intern(k.pipeline_id),
+            stage: self.stages.intern(k.stage_id),
             status,
             amount,
             probability: k.probability,
@@ -771,10 +796,8 @@ impl Cube {
     }
 
     /// The open leads.
-    pub fn open_leads(&self) -> impl Iterator<Item = &Lead> {
-        self.open
-            .iter()
-            .filter_map(|ix| self.leads[*ix as usize].as_ref())
+    pub fn open_leads(&self) -> impl Iterator<Item = &OpenLead> {
+        self.open.values()
     }
 
     pub fn lead_count(&self) -> usize {
@@ -1166,8 +1189,8 @@ pub mod file {
                 let Some(l) = l else { continue };
                 uuid(w, l.id)?;
                 uuid(w, self.users.ids[l.owner as usize])?;
-                uuid(w, l.pipeline)?;
-                uuid(w, l.stage)?;
+                uuid(w, self.pipelines.ids[l.pipeline as usize])?;
+                uuid(w, self.stages.ids[l.stage as usize])?;
                 str_(w, l.status.as_str())?;
                 opt(w, l.amount, |w, m| {
                     w.write_all(&m.minor.to_le_bytes())?;

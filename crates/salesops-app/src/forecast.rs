@@ -93,6 +93,9 @@ fn month_name(m: Option<(i32, u32)>) -> String {
     }
 }
 
+/// A month (year, month), or none.
+type Month = Option<(i32, u32)>;
+
 /// Count, amount and amount × probability, summed exactly.
 #[derive(Clone, Copy, Default)]
 struct Acc {
@@ -124,13 +127,12 @@ pub fn build(
     // Today's rate of each currency, looked up once.
     let mut rates: HashMap<Currency, Option<Option<Rate>>> = HashMap::new();
     // The teams each owner counts for, worked out once per owner.
-    let mut teams_of: HashMap<u32, Vec<Uuid>> = HashMap::new();
     // First per owner, pipeline and month; then into the lines (an owner's
     // sums go to each of their teams once).
-    let mut by_owner: HashMap<(u32, Uuid, Option<(i32, u32)>), Acc> = HashMap::new();
+    let mut by_owner: HashMap<(u32, Uuid, Month), Acc> = HashMap::new();
     let mut without_amount = 0;
     for l in cube.open_leads() {
-        if pipeline.is_some_and(|p| p != l.pipeline)
+        if pipeline.is_some_and(|p| p != cube.pipelines.ids[l.pipeline as usize])
             || users.is_some_and(|s| l.owner == 0 || !s.contains(&l.owner))
         {
             continue;
@@ -151,10 +153,16 @@ pub fn build(
         let p = l
             .probability
             .map(i64::from)
-            .or_else(|| ctx.stages.get(&l.stage).map(|s| s.win_probability as i64))
+            .or_else(|| {
+                ctx.stages
+                    .get(&cube.stages.ids[l.stage as usize])
+                    .map(|s| s.win_probability as i64)
+            })
             .unwrap_or(0);
         let m = l.expected_close_date.map(|d| (d.year(), d.month()));
-        let a = by_owner.entry((l.owner, l.pipeline, m)).or_default();
+        let a = by_owner
+            .entry((l.owner, cube.pipelines.ids[l.pipeline as usize], m))
+            .or_default();
         a.count += 1;
         a.amount += amount;
         a.weighted_x100 += amount as i128 * p as i128;
@@ -195,26 +203,22 @@ pub fn build(
                 }
             };
             targets.push(u);
-            if !team_lines.contains_key(&owner) {
+            let ls = team_lines.entry(owner).or_insert_with(|| {
                 // Each team the owner is in, and the teams above: once each.
-                let teams = teams_of.entry(owner).or_insert_with(|| {
-                    let mut teams: Vec<TeamId> = ctx
-                        .teams_of(UserId(o))
-                        .into_iter()
-                        .flat_map(|t| ctx.team_ancestry(t))
-                        .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
-                        .collect();
-                    teams.sort();
-                    teams.dedup();
-                    teams.into_iter().map(|t| t.0).collect()
-                });
-                let ls = teams
-                    .iter()
-                    .map(|t| line(LineKey::Team(*t), &mut keys, &mut sums))
+                let mut teams: Vec<TeamId> = ctx
+                    .teams_of(UserId(o))
+                    .into_iter()
+                    .flat_map(|t| ctx.team_ancestry(t))
+                    .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
                     .collect();
-                team_lines.insert(owner, ls);
-            }
-            targets.extend(team_lines[&owner].iter().copied());
+                teams.sort();
+                teams.dedup();
+                teams
+                    .into_iter()
+                    .map(|t| line(LineKey::Team(t.0), &mut keys, &mut sums))
+                    .collect()
+            });
+            targets.extend(ls.iter().copied());
         }
         let mi = month_ix[&m];
         for t in targets {

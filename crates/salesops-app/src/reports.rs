@@ -250,8 +250,8 @@ impl App {
                 ),
                 Kind::Pipeline => (pipeline_report(ctx, cube, &p), None),
                 Kind::Team => (
-                    team_report(ctx, cube, &p),
-                    team_report(ctx, cube, &prev).total,
+                    team_report(ctx, cube, &p, true),
+                    team_report(ctx, cube, &prev, false).total,
                 ),
                 Kind::Company => (
                     company_report(ctx, cube, &p),
@@ -654,59 +654,101 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
         .collect();
     let owners: Option<HashSet<u32>> =
         scope_numbers(ctx, cube, p.scope).map(|v| v.into_iter().collect());
+    let this_pipeline = cube.pipelines.get(&pv.pipeline.id.0);
     let (t0, t1) = ctx.instants(p.period);
-    let mut rows_acc = vec![salesops_domain::metrics::StageRow::default(); pv.stages.len()];
-    // Per stage: seconds of the stays that ended in the period, and how many.
-    let mut stay = vec![(0i64, 0i64); pv.stages.len()];
-    let mut path = LeadPath {
-        entered: vec![],
-        outcome: Outcome::Open,
-    };
-    for ix in cube.moved_or_closed_in(p.period) {
-        let Some(l) = cube.leads[ix as usize].as_ref() else {
-            continue;
+    // The leads to visit, split between the cores: each part sums its own
+    // rows and stays, then the parts are added up.
+    let leads = cube.moved_or_closed_in(p.period);
+    let n = pv.stages.len();
+    let part = |ixs: &[u32]| {
+        let mut rows_acc = vec![salesops_domain::metrics::StageRow::default(); n];
+        // Per stage: seconds of the stays that ended in the period, and how many.
+        let mut stay = vec![(0i64, 0i64); n];
+        let mut path = LeadPath {
+            entered: vec![],
+            outcome: Outcome::Open,
         };
-        if l.pipeline != pv.pipeline.id.0 || owners.as_ref().is_some_and(|o| !o.contains(&l.owner))
-        {
-            continue;
-        }
-        path.entered.clear();
-        let mut last: Option<(usize, DateTime<Utc>)> = None;
-        for h in &cube.steps[ix as usize] {
-            // A status change within the same stage is not an entry.
-            let moved = h.from != Some(h.to);
-            if let Some(i) = position[h.to as usize]
-                && moved
+        for ix in ixs {
+            let Some(l) = cube.leads[*ix as usize].as_ref() else {
+                continue;
+            };
+            if Some(l.pipeline) != this_pipeline
+                || owners.as_ref().is_some_and(|o| !o.contains(&l.owner))
             {
-                if let Some((j, since)) = last
-                    && j != i
-                    && t0 <= h.at
-                    && h.at < t1
+                continue;
+            }
+            path.entered.clear();
+            let mut last: Option<(usize, DateTime<Utc>)> = None;
+            for h in &cube.steps[*ix as usize] {
+                // A status change within the same stage is not an entry.
+                let moved = h.from != Some(h.to);
+                if let Some(i) = position[h.to as usize]
+                    && moved
                 {
-                    stay[j].0 += (h.at - since).num_seconds();
-                    stay[j].1 += 1;
-                }
-                if last.is_none_or(|(j, _)| j != i) {
-                    path.entered.push((i, h.day));
-                    last = Some((i, h.at));
+                    if let Some((j, since)) = last
+                        && j != i
+                        && t0 <= h.at
+                        && h.at < t1
+                    {
+                        stay[j].0 += (h.at - since).num_seconds();
+                        stay[j].1 += 1;
+                    }
+                    if last.is_none_or(|(j, _)| j != i) {
+                        path.entered.push((i, h.day));
+                        last = Some((i, h.at));
+                    }
                 }
             }
+            // Leaving the last stage by closing ends the stay too.
+            if let (Some((j, since)), Some(c)) = (last, l.closed_at)
+                && t0 <= c
+                && c < t1
+            {
+                stay[j].0 += (c - since).num_seconds();
+                stay[j].1 += 1;
+            }
+            path.outcome = match l.status {
+                LeadStatus::Won => Outcome::Won,
+                LeadStatus::Lost => Outcome::Lost,
+                LeadStatus::Cancelled => Outcome::Cancelled,
+                LeadStatus::Open => Outcome::Open,
+            };
+            add_path(&mut rows_acc, &path, p.period.from, p.period.to);
         }
-        // Leaving the last stage by closing ends the stay too.
-        if let (Some((j, since)), Some(c)) = (last, l.closed_at)
-            && t0 <= c
-            && c < t1
-        {
-            stay[j].0 += (c - since).num_seconds();
-            stay[j].1 += 1;
+        (rows_acc, stay)
+    };
+    let threads = if leads.len() < 50_000 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    };
+    let chunk = leads.len().div_ceil(threads).max(1);
+    let parts: Vec<_> = if threads == 1 {
+        vec![part(&leads)]
+    } else {
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = leads
+                .chunks(chunk)
+                .map(|c| sc.spawn(move || part(c)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a part of the pipeline report"))
+                .collect()
+        })
+    };
+    let mut rows_acc = vec![salesops_domain::metrics::StageRow::default(); n];
+    let mut stay = vec![(0i64, 0i64); n];
+    for (r, st) in parts {
+        for i in 0..n {
+            rows_acc[i].entered += r[i].entered;
+            rows_acc[i].moved_on += r[i].moved_on;
+            rows_acc[i].still += r[i].still;
+            rows_acc[i].lost += r[i].lost;
+            rows_acc[i].cancelled += r[i].cancelled;
+            stay[i].0 += st[i].0;
+            stay[i].1 += st[i].1;
         }
-        path.outcome = match l.status {
-            LeadStatus::Won => Outcome::Won,
-            LeadStatus::Lost => Outcome::Lost,
-            LeadStatus::Cancelled => Outcome::Cancelled,
-            LeadStatus::Open => Outcome::Open,
-        };
-        add_path(&mut rows_acc, &path, p.period.from, p.period.to);
     }
     let mut rows: Vec<Row> = rows_acc
         .iter()
@@ -777,7 +819,9 @@ fn team_cells(ctx: &Ctx, s: &LeadSums, cycles: &mut [i64]) -> Vec<Option<Decimal
 /// Report 4, team performance: per member (or per team), leads created,
 /// won (count and amount), lost, cancelled, conversion of the leads they
 /// created, average deal size, mean and median cycle length.
-pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
+/// `with_rows`: the rows too, not only the total (the previous period
+/// needs only its total).
+pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params, with_rows: bool) -> Report {
     let columns = vec![
         col("leads_created", Unit::Count),
         col("leads_won", Unit::Count),
@@ -792,7 +836,7 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
     let only = scope_numbers(ctx, cube, p.scope);
     let sums = cube.lead_sums(p.period, only.as_deref());
     // Cycle times of the leads won in the period, per owner number.
-    let mut cycles: HashMap<u32, Vec<i64>> = HashMap::new();
+    let mut cycles: Vec<Vec<i64>> = vec![vec![]; cube.users.len()];
     let mut all_cycles: Vec<i64> = vec![];
     let in_scope: Option<HashSet<u32>> = only.as_ref().map(|v| v.iter().copied().collect());
     for c in cube.closed_in(p.period) {
@@ -802,10 +846,14 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
         if in_scope.as_ref().is_some_and(|s| !s.contains(&c.owner)) {
             continue;
         }
-        cycles.entry(c.owner).or_default().push(secs);
+        if with_rows {
+            cycles[c.owner as usize].push(secs);
+        }
         all_cycles.push(secs);
     }
-    let rows: Vec<Row> = if p.by_team {
+    let rows: Vec<Row> = if !with_rows {
+        vec![]
+    } else if p.by_team {
         let teams: Vec<TeamId> = match p.scope {
             Scope::Team(t) => ctx.team_tree(t),
             _ => ctx.teams.iter().map(|t| t.id).collect(),
@@ -818,7 +866,7 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
                 let mut c: Vec<i64> = vec![];
                 for n in &numbers {
                     s.add(&sums[*n as usize]);
-                    c.extend(cycles.get(n).into_iter().flatten());
+                    c.extend(&cycles[*n as usize]);
                 }
                 Row {
                     key: t.to_string(),
@@ -845,7 +893,9 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
             .map(|u| {
                 let n = cube.users.get(&u.0);
                 let s = n.map(|n| sums[n as usize]).unwrap_or_default();
-                let mut c = n.and_then(|n| cycles.remove(&n)).unwrap_or_default();
+                let mut c = n
+                    .map(|n| std::mem::take(&mut cycles[n as usize]))
+                    .unwrap_or_default();
                 Row {
                     key: u.to_string(),
                     label: ctx.name_of(u),
@@ -1104,6 +1154,120 @@ mod tests {
         )
     }
 
+    /// The pipeline report splits a large set of leads between threads:
+    /// the counts equal the domain's stage conversion over every path.
+    #[test]
+    fn the_pipeline_report_on_many_leads_equals_the_stage_conversion() {
+        use salesops_domain::metrics::stage_conversion;
+        use salesops_store::feed::{LeadKey, StageKey};
+        let people: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
+        let mut c = ctx(&people);
+        let org = salesops_domain::OrgId(Uuid::now_v7());
+        let pid = PipelineId(Uuid::now_v7());
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let stages: Vec<salesops_store::pipelines::Stage> = (0..4)
+            .map(|i| salesops_store::pipelines::Stage {
+                org_id: org,
+                id: salesops_domain::StageId(Uuid::now_v7()),
+                pipeline_id: pid,
+                name: format!("S{i}"),
+                position: i,
+                win_probability: 10 * i,
+                rotting_days: None,
+                colour: String::new(),
+                checklist: "[]".into(),
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            })
+            .collect();
+        c.pipelines = vec![crate::pipelines::PipelineView {
+            pipeline: salesops_store::pipelines::Pipeline {
+                org_id: org,
+                id: pid,
+                name: "P".into(),
+                kind: "acquisition".parse().unwrap(),
+                is_default: true,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            },
+            stages: stages.clone(),
+        }];
+        let mut cube = Cube::new(c.tz, c.rates.clone());
+        let mut paths = vec![];
+        let mut seed: u64 = 7;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let day = |d: u64| now + chrono::Duration::days(d as i64) + chrono::Duration::hours(10);
+        for _ in 0..60_000 {
+            let id = Uuid::now_v7();
+            let created = next(300);
+            let steps = 1 + next(4);
+            let status = ["open", "won", "lost", "cancelled"][next(4) as usize];
+            let mut at = created;
+            let mut history = vec![];
+            for s in 0..steps {
+                history.push(StageKey {
+                    id: Uuid::now_v7(),
+                    lead_id: id,
+                    from_stage_id: (s > 0).then(|| stages[s as usize - 1].id.0),
+                    to_stage_id: stages[s as usize].id.0,
+                    at: day(at),
+                });
+                at += 1 + next(20);
+            }
+            cube.upsert_lead(&LeadKey {
+                id,
+                pipeline_id: pid.0,
+                stage_id: stages[steps as usize - 1].id.0,
+                status: status.into(),
+                amount_minor: None,
+                currency: None,
+                probability: None,
+                expected_close_date: None,
+                owner_id: Some(people[next(3) as usize].0),
+                closed_at: (status != "open").then(|| day(at)),
+                created_at: day(created),
+            });
+            cube.set_stage_history(id, &history);
+            paths.push(LeadPath {
+                entered: history
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| (i, h.at.with_timezone(&c.tz).date_naive()))
+                    .collect(),
+                outcome: match status {
+                    "won" => Outcome::Won,
+                    "lost" => Outcome::Lost,
+                    "cancelled" => Outcome::Cancelled,
+                    _ => Outcome::Open,
+                },
+            });
+        }
+        let period = PeriodKind::HalfYear.containing("2026-03-01".parse().unwrap());
+        let r = pipeline_report(&c, &cube, &params(period, PeriodKind::Month));
+        let want = stage_conversion(4, &paths, period.from, period.to);
+        assert!(want[0].entered > 10_000);
+        for (row, w) in r.rows.iter().zip(&want) {
+            let got: Vec<Option<Decimal>> = row.cells[..5].to_vec();
+            assert_eq!(
+                got,
+                vec![
+                    d(w.entered),
+                    d(w.moved_on),
+                    d(w.still),
+                    d(w.lost),
+                    d(w.cancelled)
+                ]
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn company_totals_are_the_sum_of_their_buckets_and_of_sub_periods(raw in leads_strategy()) {
@@ -1143,7 +1307,7 @@ mod tests {
             };
             let cube = Cube::from_facts(c.tz, c.rates.clone(), &[], &f.leads, &[]);
             let h1 = PeriodKind::HalfYear.containing("2026-03-01".parse().unwrap());
-            let r = team_report(&c, &cube, &params(h1, PeriodKind::Month));
+            let r = team_report(&c, &cube, &params(h1, PeriodKind::Month), true);
             let total = r.total.clone().unwrap();
             // created, won, revenue, lost, cancelled add up.
             for i in 0..5 {

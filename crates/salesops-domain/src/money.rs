@@ -41,6 +41,13 @@ impl Currency {
 
     /// Digits after the decimal point (2 for EUR, 0 for JPY, 3 for KWD).
     pub fn exponent(&self) -> u32 {
+        // The usual ones without a look-up (reports format many amounts).
+        if matches!(
+            &self.0,
+            b"EUR" | b"USD" | b"GBP" | b"CHF" | b"SEK" | b"NOK" | b"DKK" | b"PLN" | b"CZK"
+        ) {
+            return 2;
+        }
         iso_currency::Currency::from_code(self.code())
             .and_then(|c| c.exponent())
             .map(u32::from)
@@ -168,7 +175,15 @@ impl Money {
 
     /// The amount as a decimal string with the currency's decimal places ("30000.00").
     pub fn amount_string(&self) -> String {
-        self.to_decimal().to_string()
+        // What `to_decimal().to_string()` writes, without the decimal.
+        let e = self.currency.exponent();
+        if e == 0 {
+            return self.minor.to_string();
+        }
+        let p = 10u64.pow(e);
+        let a = self.minor.unsigned_abs();
+        let sign = if self.minor < 0 { "-" } else { "" };
+        format!("{sign}{}.{:0w$}", a / p, a % p, w = e as usize)
     }
 
     /// The amount as people read it: German "12.500,00", English "12,500.00"
@@ -296,6 +311,15 @@ impl MoneyJson {
 
 #[cfg(test)]
 mod tests {
+
+    proptest::proptest! {
+        #[test]
+        fn amount_strings_are_what_the_decimal_writes(minor in proptest::prelude::any::<i64>(), code in proptest::sample::select(vec!["EUR", "JPY", "KWD", "CHF", "USD"])) {
+            let m = Money::new(minor, Currency::parse(code).unwrap());
+            proptest::prop_assert_eq!(m.amount_string(), m.to_decimal().to_string());
+            proptest::prop_assert_eq!(m.currency.exponent(), iso_currency::Currency::from_code(code).unwrap().exponent().unwrap() as u32);
+        }
+    }
     use super::*;
     use proptest::prelude::*;
 
