@@ -126,7 +126,6 @@ pub fn build(
 ) -> Forecast {
     // Today's rate of each currency, looked up once.
     let mut rates: HashMap<Currency, Option<Option<Rate>>> = HashMap::new();
-    // The teams each owner counts for, worked out once per owner.
     // First per owner, pipeline and month; then into the lines (an owner's
     // sums go to each of their teams once).
     let mut by_owner: HashMap<(u32, Uuid, Month), Acc> = HashMap::new();
