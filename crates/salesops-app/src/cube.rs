@@ -248,13 +248,13 @@ pub struct Step {
     pub day: NaiveDate,
 }
 
-/// A lead closed on a day, with what the reports read of it.
+/// A lead won on a day, with what the reports read of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Closed {
+pub struct Won {
     pub lead: u32,
     pub owner: u32,
-    /// Seconds from created to won (`None`: not won).
-    pub won_cycle: Option<i64>,
+    /// Seconds from created to won.
+    pub cycle: i64,
 }
 
 /// A change to what the index counts of activities: one done activity of
@@ -296,7 +296,9 @@ pub struct Cube {
     /// Per day: the same over every owner.
     lead_totals: Series<LeadSums>,
     /// Per day: the leads closed that day.
-    closed_on: DayVec<Vec<Closed>>,
+    closed_on: DayVec<Vec<u32>>,
+    /// Per day: the leads won that day.
+    won_on: DayVec<Vec<Won>>,
     /// Per day: the leads with a stage change that day (once per change).
     moved_on: DayVec<Vec<u32>>,
     /// The open leads, what the forecast reads of them, kept together.
@@ -339,6 +341,7 @@ impl Cube {
             lead_sums: Series::default(),
             lead_totals: Series::default(),
             closed_on: DayVec::default(),
+            won_on: DayVec::default(),
             moved_on: DayVec::default(),
             open: Default::default(),
         };
@@ -565,13 +568,21 @@ impl Cube {
         if let Some(day) = closed {
             let list = self.closed_on.get_mut(day);
             if sign > 0 {
-                list.push(Closed {
-                    lead: ix,
-                    owner: owner as u32,
-                    won_cycle,
-                });
-            } else if let Some(i) = list.iter().position(|x| x.lead == ix) {
+                list.push(ix);
+            } else if let Some(i) = list.iter().position(|x| *x == ix) {
                 list.swap_remove(i);
+            }
+            if let Some(cycle) = won_cycle {
+                let list = self.won_on.get_mut(day);
+                if sign > 0 {
+                    list.push(Won {
+                        lead: ix,
+                        owner: owner as u32,
+                        cycle,
+                    });
+                } else if let Some(i) = list.iter().position(|x| x.lead == ix) {
+                    list.swap_remove(i);
+                }
             }
         }
     }
@@ -712,6 +723,7 @@ impl Cube {
         self.lead_sums.clear();
         self.lead_totals.clear();
         self.closed_on.clear();
+        self.won_on.clear();
         self.open.clear();
         for ix in 0..self.leads.len() {
             if let Some(l) = &self.leads[ix] {
@@ -765,8 +777,13 @@ impl Cube {
     }
 
     /// The leads closed on the days of `p`.
-    pub fn closed_in(&self, p: Period) -> impl Iterator<Item = &Closed> {
-        self.closed_on.range(p).iter().flatten()
+    pub fn closed_in(&self, p: Period) -> impl Iterator<Item = u32> {
+        self.closed_on.range(p).iter().flatten().copied()
+    }
+
+    /// The leads won on the days of `p`.
+    pub fn won_in(&self, p: Period) -> impl Iterator<Item = &Won> {
+        self.won_on.range(p).iter().flatten()
     }
 
     /// The leads (numbers) with a stage change or closed on the days of
@@ -779,7 +796,7 @@ impl Cube {
             .iter()
             .flatten()
             .copied()
-            .chain(self.closed_on.range(p).iter().flatten().map(|c| c.lead));
+            .chain(self.closed_on.range(p).iter().flatten().copied());
         for ix in all {
             seen[ix as usize / 64] |= 1u64 << (ix % 64);
         }
@@ -1034,12 +1051,21 @@ mod tests {
                 let closed = |c: &Cube| -> Vec<Uuid> {
                     let mut v: Vec<Uuid> = c
                         .closed_in(p)
-                        .map(|x| c.leads[x.lead as usize].as_ref().unwrap().id)
+                        .map(|x| c.leads[x as usize].as_ref().unwrap().id)
                         .collect();
                     v.sort();
                     v
                 };
                 prop_assert_eq!(closed(&live), closed(&fresh));
+                let won = |c: &Cube| -> Vec<(Uuid, i64)> {
+                    let mut v: Vec<(Uuid, i64)> = c
+                        .won_in(p)
+                        .map(|x| (c.leads[x.lead as usize].as_ref().unwrap().id, x.cycle))
+                        .collect();
+                    v.sort();
+                    v
+                };
+                prop_assert_eq!(won(&live), won(&fresh));
                 let moved = |c: &Cube| -> Vec<(Uuid, Steps)> {
                     let mut v: Vec<_> = c.moved_or_closed_in(p).into_iter().map(|ix| {
                         let l = c.leads[ix as usize].as_ref().unwrap();

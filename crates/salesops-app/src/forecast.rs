@@ -26,11 +26,24 @@ pub struct Cell {
 pub struct Line {
     pub id: Option<Uuid>,
     pub name: String,
-    pub months: BTreeMap<String, Cell>,
+    /// The months with open leads, in order.
+    pub months: Vec<(String, Cell)>,
     pub total: Cell,
-    /// Exact sums of amount × probability, per month and in total.
-    weighted_x100: BTreeMap<String, i128>,
+    /// The exact sum of amount × probability over every month.
     total_x100: i128,
+}
+
+/// Hundredths rounded half away from zero.
+fn round_x100(x: i128) -> i64 {
+    let q = x / 100;
+    let r = x % 100;
+    (if r >= 50 {
+        q + 1
+    } else if r <= -50 {
+        q - 1
+    } else {
+        q
+    }) as i64
 }
 
 impl Line {
@@ -42,34 +55,25 @@ impl Line {
         }
     }
 
-    /// Adds the sums of `count` leads in `month`.
+    /// Adds the sums of `count` leads in `month` (months in order, each
+    /// once); the weighted amount is rounded once per cell.
     fn add_sum(&mut self, month: &str, count: i64, amount: i64, weighted_x100: i128) {
-        let cell = self.months.entry(month.to_owned()).or_default();
-        cell.count += count;
-        cell.amount += amount;
-        *self.weighted_x100.entry(month.to_owned()).or_default() += weighted_x100;
+        self.months.push((
+            month.to_owned(),
+            Cell {
+                count,
+                amount,
+                weighted: round_x100(weighted_x100),
+            },
+        ));
         self.total.count += count;
         self.total.amount += amount;
         self.total_x100 += weighted_x100;
     }
 
-    /// Rounds the weighted sums (half away from zero) into the cells.
+    /// Rounds the weighted total.
     fn settle(&mut self) {
-        let round = |x: i128| -> i64 {
-            let q = x / 100;
-            let r = x % 100;
-            (if r >= 50 {
-                q + 1
-            } else if r <= -50 {
-                q - 1
-            } else {
-                q
-            }) as i64
-        };
-        for (m, c) in self.months.iter_mut() {
-            c.weighted = round(*self.weighted_x100.get(m).unwrap_or(&0));
-        }
-        self.total.weighted = round(self.total_x100);
+        self.total.weighted = round_x100(self.total_x100);
     }
 }
 

@@ -839,10 +839,8 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params, with_rows: bool) -> Repor
     let mut cycles: Vec<Vec<i64>> = vec![vec![]; cube.users.len()];
     let mut all_cycles: Vec<i64> = vec![];
     let in_scope: Option<HashSet<u32>> = only.as_ref().map(|v| v.iter().copied().collect());
-    for c in cube.closed_in(p.period) {
-        let Some(secs) = c.won_cycle else {
-            continue;
-        };
+    for c in cube.won_in(p.period) {
+        let secs = c.cycle;
         if in_scope.as_ref().is_some_and(|s| !s.contains(&c.owner)) {
             continue;
         }
