@@ -129,10 +129,24 @@ pub fn build(
     teams_allowed: Option<&HashSet<TeamId>>,
 ) -> Forecast {
     // Today's rate of each currency, looked up once.
-    let mut rates: HashMap<Currency, Option<Option<Rate>>> = HashMap::new();
-    // First per owner, pipeline and month; then into the lines (an owner's
-    // sums go to each of their teams once).
-    let mut by_owner: HashMap<(u32, Uuid, Month), Acc> = HashMap::new();
+    let mut rates: Vec<(Currency, Option<Option<Rate>>)> = vec![];
+    // Each stage's win probability, by the cube's stage number.
+    let stage_prob: Vec<i64> = cube
+        .stages
+        .ids
+        .iter()
+        .map(|id| ctx.stages.get(id).map_or(0, |s| s.win_probability as i64))
+        .collect();
+    // First per owner, pipeline and month (dense, by numbers); then into
+    // the lines (an owner's sums go to each of their teams once).
+    struct Item {
+        owner: u32,
+        pipeline: u32,
+        month: Option<i32>,
+        amount: i64,
+        probability: i64,
+    }
+    let mut items: Vec<Item> = vec![];
     let mut without_amount = 0;
     for l in cube.open_leads() {
         if pipeline.is_some_and(|p| p != cube.pipelines.ids[l.pipeline as usize])
@@ -141,9 +155,14 @@ pub fn build(
             continue;
         }
         let amount = l.amount.and_then(|m| {
-            let rate = *rates
-                .entry(m.currency)
-                .or_insert_with(|| ctx.rates.rate_on(m.currency, ctx.today));
+            let rate = match rates.iter().find(|(c, _)| *c == m.currency) {
+                Some((_, r)) => *r,
+                None => {
+                    let r = ctx.rates.rate_on(m.currency, ctx.today);
+                    rates.push((m.currency, r));
+                    r
+                }
+            };
             match rate? {
                 None => Some(m.minor),
                 Some(r) => r.convert(m).map(|x| x.minor),
@@ -153,33 +172,58 @@ pub fn build(
             without_amount += 1;
             continue;
         };
-        let p = l
-            .probability
-            .map(i64::from)
-            .or_else(|| {
-                ctx.stages
-                    .get(&cube.stages.ids[l.stage as usize])
-                    .map(|s| s.win_probability as i64)
-            })
-            .unwrap_or(0);
-        let m = l.expected_close_date.map(|d| (d.year(), d.month()));
-        let a = by_owner
-            .entry((l.owner, cube.pipelines.ids[l.pipeline as usize], m))
-            .or_default();
+        items.push(Item {
+            owner: l.owner,
+            pipeline: l.pipeline,
+            month: l
+                .expected_close_date
+                .map(|d| d.year() * 12 + d.month0() as i32),
+            amount,
+            probability: l
+                .probability
+                .map(i64::from)
+                .unwrap_or_else(|| stage_prob[l.stage as usize]),
+        });
+    }
+    // Month slots: the months that occur, in order, then one for leads
+    // without a date.
+    let mut ms: Vec<i32> = items.iter().filter_map(|i| i.month).collect();
+    ms.sort_unstable();
+    ms.dedup();
+    let nm = ms.len() + 1;
+    let slot = |m: Option<i32>| m.map_or(nm - 1, |m| ms.binary_search(&m).unwrap_or(nm - 1));
+    let np = cube.pipelines.len().max(1);
+    let mut dense = vec![Acc::default(); cube.users.len() * np * nm];
+    let mut used = vec![false; nm];
+    for i in &items {
+        let s = slot(i.month);
+        used[s] = true;
+        let a = &mut dense[(i.owner as usize * np + i.pipeline as usize) * nm + s];
         a.count += 1;
-        a.amount += amount;
-        a.weighted_x100 += amount as i128 * p as i128;
+        a.amount += i.amount;
+        a.weighted_x100 += i.amount as i128 * i.probability as i128;
     }
     // The months that occur, in order (`none` last), numbered.
-    let mut months: Vec<Option<(i32, u32)>> = by_owner
-        .keys()
-        .map(|(_, _, m)| *m)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    months.sort_by_key(|m| (m.is_none(), *m));
-    let month_ix: HashMap<Option<(i32, u32)>, usize> =
-        months.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    let mut month_of_slot = vec![usize::MAX; nm];
+    let mut months: Vec<Month> = vec![];
+    for (s, u) in used.iter().enumerate() {
+        if *u {
+            month_of_slot[s] = months.len();
+            months.push((s + 1 < nm).then(|| {
+                let m = ms[s];
+                (m.div_euclid(12), m.rem_euclid(12) as u32 + 1)
+            }));
+        }
+    }
+    let by_owner = dense
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.count > 0)
+        .map(|(i, a)| {
+            let owner = (i / nm / np) as u32;
+            let pipeline = cube.pipelines.ids[(i / nm) % np];
+            ((owner, pipeline, month_of_slot[i % nm]), *a)
+        });
     let names: Vec<String> = months.iter().map(|m| month_name(*m)).collect();
     // The lines, numbered; each a row of sums per month.
     let mut keys: Vec<LineKey> = vec![LineKey::Total];
@@ -194,7 +238,7 @@ pub fn build(
             keys.len() - 1
         })
     };
-    for ((owner, pipeline, m), x) in by_owner {
+    for ((owner, pipeline, mi), x) in by_owner {
         let mut targets = vec![0, line(LineKey::Pipeline(pipeline), &mut keys, &mut sums)];
         if let Some(o) = cube.user_id(owner) {
             let u = match user_line[owner as usize] {
@@ -223,7 +267,6 @@ pub fn build(
             });
             targets.extend(ls.iter().copied());
         }
-        let mi = month_ix[&m];
         for t in targets {
             let a = &mut sums[t][mi];
             a.count += x.count;
