@@ -421,7 +421,11 @@ impl App {
     pub async fn analytics_ctx(&self, actor: &Actor) -> Result<Arc<Ctx>> {
         crate::permissions::require(actor, Resource::Settings, Action::Read, None)?;
         let org = actor.org_id;
-        self.catch_up().await?;
+        // Only a built index keeps the cache current (a command that
+        // reads no report does not build one).
+        if self.index.is_built() {
+            self.catch_up().await?;
+        }
         let cached = self.index.cached_ctx(org);
         if let Some(ctx) = cached.ctx
             && now().with_timezone(&ctx.tz).date_naive() == ctx.today

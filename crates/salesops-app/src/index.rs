@@ -96,6 +96,8 @@ pub struct Index {
     building: tokio::sync::Mutex<()>,
     /// The last time the feed was read.
     last_poll: RwLock<Option<Instant>>,
+    /// Built or loaded at least once.
+    built: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Index {
@@ -106,6 +108,7 @@ impl Default for Index {
             position: tokio::sync::Mutex::new(None),
             building: tokio::sync::Mutex::new(()),
             last_poll: RwLock::new(None),
+            built: Default::default(),
         }
     }
 }
@@ -121,12 +124,9 @@ pub struct Built {
 }
 
 impl Index {
-    pub fn is_ready(&self) -> bool {
-        self.position
-            .try_lock()
-            .map(|p| p.is_some())
-            .unwrap_or(true)
-            && self.cubes.read().map(|c| !c.is_empty()).unwrap_or(false)
+    /// Has the index been built or loaded (then it is kept current)?
+    pub fn is_built(&self) -> bool {
+        self.built.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn cube(&self, org: OrgId) -> Option<Arc<RwLock<Cube>>> {
@@ -136,11 +136,7 @@ impl Index {
     /// The cached settings of an organisation (none while the index is not
     /// built: nothing would tell when they change).
     pub fn cached_ctx(&self, org: OrgId) -> CachedCtx {
-        let built = self
-            .position
-            .try_lock()
-            .map(|p| p.is_some())
-            .unwrap_or(false);
+        let built = self.is_built();
         let c = self
             .ctx
             .read()
@@ -286,6 +282,9 @@ impl App {
             self.index.settings_changed(*org);
         }
         *pos = Some(position);
+        self.index
+            .built
+            .store(true, std::sync::atomic::Ordering::Release);
         built.took = started.elapsed();
         tracing::info!(
             orgs = built.orgs,
@@ -583,6 +582,9 @@ impl App {
             self.index.settings_changed(*org);
         }
         *pos = Some(position);
+        self.index
+            .built
+            .store(true, std::sync::atomic::Ordering::Release);
         drop(pos);
         drop(_one);
         let caught = self.catch_up().await?;
