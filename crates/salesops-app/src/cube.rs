@@ -657,10 +657,6 @@ impl Cube {
         self.free.push(ix);
     }
 
-    pub fn lead_number(&self, id: &Uuid) -> Option<u32> {
-        self.lead_ix.get(id).copied()
-    }
-
     /// Replaces the stage history of a lead by `history` (in time order).
     pub fn set_stage_history(&mut self, lead: Uuid, history: &[StageKey]) {
         let Some(ix) = self.lead_ix.get(&lead).copied() else {
@@ -1095,28 +1091,28 @@ pub mod file {
     use super::*;
     use std::io::{self, Read, Write};
 
-    pub fn u8_(w: &mut impl Write, v: u8) -> io::Result<()> {
+    pub fn u8_<W: Write + ?Sized>(w: &mut W, v: u8) -> io::Result<()> {
         w.write_all(&[v])
     }
-    pub fn u32_(w: &mut impl Write, v: u32) -> io::Result<()> {
+    pub fn u32_<W: Write + ?Sized>(w: &mut W, v: u32) -> io::Result<()> {
         w.write_all(&v.to_le_bytes())
     }
-    pub fn i64_(w: &mut impl Write, v: i64) -> io::Result<()> {
+    pub fn i64_<W: Write + ?Sized>(w: &mut W, v: i64) -> io::Result<()> {
         w.write_all(&v.to_le_bytes())
     }
-    pub fn uuid(w: &mut impl Write, v: Uuid) -> io::Result<()> {
+    pub fn uuid<W: Write + ?Sized>(w: &mut W, v: Uuid) -> io::Result<()> {
         w.write_all(v.as_bytes())
     }
-    pub fn str_(w: &mut impl Write, v: &str) -> io::Result<()> {
+    pub fn str_<W: Write + ?Sized>(w: &mut W, v: &str) -> io::Result<()> {
         u32_(w, v.len() as u32)?;
         w.write_all(v.as_bytes())
     }
-    pub fn time(w: &mut impl Write, t: DateTime<Utc>) -> io::Result<()> {
+    pub fn time<W: Write + ?Sized>(w: &mut W, t: DateTime<Utc>) -> io::Result<()> {
         i64_(w, t.timestamp())?;
         u32_(w, t.timestamp_subsec_nanos())
     }
-    fn opt<T: Copy>(
-        w: &mut impl Write,
+    fn opt<T: Copy, W: Write>(
+        w: &mut W,
         v: Option<T>,
         f: impl Fn(&mut dyn Write, T) -> io::Result<()>,
     ) -> io::Result<()> {
@@ -1129,27 +1125,27 @@ pub mod file {
         }
     }
 
-    pub fn r_u8(r: &mut impl Read) -> io::Result<u8> {
+    pub fn r_u8<R: Read + ?Sized>(r: &mut R) -> io::Result<u8> {
         let mut b = [0u8; 1];
         r.read_exact(&mut b)?;
         Ok(b[0])
     }
-    pub fn r_u32(r: &mut impl Read) -> io::Result<u32> {
+    pub fn r_u32<R: Read + ?Sized>(r: &mut R) -> io::Result<u32> {
         let mut b = [0u8; 4];
         r.read_exact(&mut b)?;
         Ok(u32::from_le_bytes(b))
     }
-    pub fn r_i64(r: &mut impl Read) -> io::Result<i64> {
+    pub fn r_i64<R: Read + ?Sized>(r: &mut R) -> io::Result<i64> {
         let mut b = [0u8; 8];
         r.read_exact(&mut b)?;
         Ok(i64::from_le_bytes(b))
     }
-    pub fn r_uuid(r: &mut impl Read) -> io::Result<Uuid> {
+    pub fn r_uuid<R: Read + ?Sized>(r: &mut R) -> io::Result<Uuid> {
         let mut b = [0u8; 16];
         r.read_exact(&mut b)?;
         Ok(Uuid::from_bytes(b))
     }
-    pub fn r_str(r: &mut impl Read) -> io::Result<String> {
+    pub fn r_str<R: Read + ?Sized>(r: &mut R) -> io::Result<String> {
         let n = r_u32(r)? as usize;
         if n > 1 << 20 {
             return Err(bad("string too long"));
@@ -1158,13 +1154,13 @@ pub mod file {
         r.read_exact(&mut b)?;
         String::from_utf8(b).map_err(|_| bad("not UTF-8"))
     }
-    pub fn r_time(r: &mut impl Read) -> io::Result<DateTime<Utc>> {
+    pub fn r_time<R: Read + ?Sized>(r: &mut R) -> io::Result<DateTime<Utc>> {
         let s = r_i64(r)?;
         let n = r_u32(r)?;
         DateTime::from_timestamp(s, n).ok_or_else(|| bad("time out of range"))
     }
-    fn r_opt<T>(
-        r: &mut impl Read,
+    fn r_opt<T, R: Read>(
+        r: &mut R,
         f: impl Fn(&mut dyn Read) -> io::Result<T>,
     ) -> io::Result<Option<T>> {
         Ok(match r_u8(r)? {
@@ -1189,7 +1185,7 @@ pub mod file {
             u32_(w, self.pairs.len() as u32)?;
             for (t, o) in &self.pairs {
                 uuid(w, *t)?;
-                opt(w, *o, |w, x| w.write_all(x.as_bytes()))?;
+                opt(w, *o, |w, x| uuid(w, x))?;
             }
             let days: Vec<(i32, &Vec<u32>)> = self
                 .activities
@@ -1219,25 +1215,20 @@ pub mod file {
                 uuid(w, self.stages.ids[l.stage as usize])?;
                 str_(w, l.status.as_str())?;
                 opt(w, l.amount, |w, m| {
-                    w.write_all(&m.minor.to_le_bytes())?;
-                    let c = m.currency.to_string();
-                    w.write_all(&(c.len() as u32).to_le_bytes())?;
-                    w.write_all(c.as_bytes())
+                    i64_(w, m.minor)?;
+                    str_(w, m.currency.code())
                 })?;
-                opt(w, l.probability, |w, p| w.write_all(&p.to_le_bytes()))?;
+                opt(w, l.probability, |w, p| u32_(w, p as u32))?;
                 opt(w, l.expected_close_date, |w, d| {
-                    w.write_all(&chrono::Datelike::num_days_from_ce(&d).to_le_bytes())
+                    u32_(w, day_number(d) as u32)
                 })?;
                 time(w, l.created_at)?;
-                opt(w, l.closed_at, |w, t| {
-                    w.write_all(&t.timestamp().to_le_bytes())?;
-                    w.write_all(&t.timestamp_subsec_nanos().to_le_bytes())
-                })?;
+                opt(w, l.closed_at, |w, t| time(w, t))?;
                 let steps = &self.steps[ix];
                 u32_(w, steps.len() as u32)?;
                 for s in steps {
                     opt(w, s.from.map(|f| self.stages.ids[f as usize]), |w, x| {
-                        w.write_all(x.as_bytes())
+                        uuid(w, x)
                     })?;
                     uuid(w, self.stages.ids[s.to as usize])?;
                     time(w, s.at)?;
@@ -1260,11 +1251,7 @@ pub mod file {
             let mut pairs = Vec::with_capacity(n);
             for _ in 0..n {
                 let t = r_uuid(r)?;
-                let o = r_opt(r, |r| {
-                    let mut b = [0u8; 16];
-                    r.read_exact(&mut b)?;
-                    Ok(Uuid::from_bytes(b))
-                })?;
+                let o = r_opt(r, |r| r_uuid(r))?;
                 pairs.push(c.pair(t, o));
             }
             let days = r_u32(r)?;
@@ -1296,38 +1283,14 @@ pub mod file {
                 let pipeline_id = r_uuid(r)?;
                 let stage_id = r_uuid(r)?;
                 let status = r_str(r)?;
-                let amount = r_opt(r, |r| {
-                    let mut b = [0u8; 8];
-                    r.read_exact(&mut b)?;
-                    let mut l = [0u8; 4];
-                    r.read_exact(&mut l)?;
-                    let mut s = vec![0u8; u32::from_le_bytes(l).min(8) as usize];
-                    r.read_exact(&mut s)?;
-                    Ok((
-                        i64::from_le_bytes(b),
-                        String::from_utf8_lossy(&s).into_owned(),
-                    ))
-                })?;
-                let probability = r_opt(r, |r| {
-                    let mut b = [0u8; 4];
-                    r.read_exact(&mut b)?;
-                    Ok(i32::from_le_bytes(b))
-                })?;
+                let amount = r_opt(r, |r| Ok((r_i64(r)?, r_str(r)?)))?;
+                let probability = r_opt(r, |r| Ok(r_u32(r)? as i32))?;
                 let expected_close_date = r_opt(r, |r| {
-                    let mut b = [0u8; 4];
-                    r.read_exact(&mut b)?;
-                    NaiveDate::from_num_days_from_ce_opt(i32::from_le_bytes(b))
+                    NaiveDate::from_num_days_from_ce_opt(r_u32(r)? as i32)
                         .ok_or_else(|| bad("date"))
                 })?;
                 let created_at = r_time(r)?;
-                let closed_at = r_opt(r, |r| {
-                    let mut b = [0u8; 8];
-                    r.read_exact(&mut b)?;
-                    let mut n = [0u8; 4];
-                    r.read_exact(&mut n)?;
-                    DateTime::from_timestamp(i64::from_le_bytes(b), u32::from_le_bytes(n))
-                        .ok_or_else(|| bad("time"))
-                })?;
+                let closed_at = r_opt(r, |r| r_time(r))?;
                 c.upsert_lead(&LeadKey {
                     id,
                     pipeline_id,
@@ -1344,11 +1307,7 @@ pub mod file {
                 let steps = r_u32(r)?;
                 history.clear();
                 for _ in 0..steps {
-                    let from_stage_id = r_opt(r, |r| {
-                        let mut b = [0u8; 16];
-                        r.read_exact(&mut b)?;
-                        Ok(Uuid::from_bytes(b))
-                    })?;
+                    let from_stage_id = r_opt(r, |r| r_uuid(r))?;
                     let to_stage_id = r_uuid(r)?;
                     let at = r_time(r)?;
                     history.push(StageKey {

@@ -94,8 +94,6 @@ pub struct Index {
     position: tokio::sync::Mutex<Option<Position>>,
     /// Serialises builds.
     building: tokio::sync::Mutex<()>,
-    /// The last time the feed was read.
-    last_poll: RwLock<Option<Instant>>,
     /// Built or loaded at least once.
     built: std::sync::atomic::AtomicBool,
 }
@@ -107,7 +105,6 @@ impl Default for Index {
             ctx: RwLock::new(HashMap::new()),
             position: tokio::sync::Mutex::new(None),
             building: tokio::sync::Mutex::new(()),
-            last_poll: RwLock::new(None),
             built: Default::default(),
         }
     }
@@ -330,7 +327,6 @@ impl App {
         }
         pos.note_gaps(after);
         pos.advance(before);
-        *self.index.last_poll.write().expect("index lock") = Some(Instant::now());
         Ok(applied)
     }
 
@@ -429,9 +425,13 @@ impl App {
         ctx: &crate::analytics::Ctx,
         org: OrgId,
     ) -> Result<Option<Arc<RwLock<Cube>>>> {
-        self.catch_up().await?;
-        if self.index.position.lock().await.is_none() {
-            return Ok(None);
+        // Once built, the index was brought up to date when `ctx` was read
+        // (`analytics_ctx`); the first report builds it.
+        if !self.index.is_built() {
+            self.catch_up().await?;
+            if !self.index.is_built() {
+                return Ok(None);
+            }
         }
         let Some(cube) = self.index.cube(org) else {
             return Ok(None);
