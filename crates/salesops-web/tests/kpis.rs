@@ -1151,3 +1151,41 @@ async fn another_instance_sees_every_write_and_agrees_with_a_fresh_start() {
         let _ = (f.rep_a, f.rep_b);
     }
 }
+
+#[tokio::test]
+async fn rows_per_team_refuse_what_they_cannot_be() {
+    for t in TestApp::all().await {
+        let admin = t.token(t.admin).await;
+        let rep = t.user("r@test.example", "rep").await;
+        for (q, field) in [
+            ("team?preset=last_quarter&by=squad", "by"),
+            ("activity?preset=last_quarter&by=team", "by"),
+            (
+                &*format!("team?preset=last_quarter&by=team&user={rep}"),
+                "by",
+            ),
+        ] {
+            let r = t
+                .send(Req::new(Method::GET, format!("/api/v1/reports/{q}")).cred(&admin))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}: {q}: {}",
+                t.backend,
+                r.text()
+            );
+            assert_eq!(r.problem_fields(), vec![field.to_string()], "{q}");
+        }
+        let r = t
+            .send(
+                Req::new(
+                    Method::GET,
+                    "/api/v1/reports/team?preset=last_quarter&by=member",
+                )
+                .cred(&admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+}
