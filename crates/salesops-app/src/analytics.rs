@@ -208,6 +208,20 @@ impl Ctx {
         self.amount_base(l, self.day(closed))
     }
 
+    /// What the analytic index reads of the activity types.
+    pub fn kinds(&self) -> crate::cube::Kinds {
+        let mut k = crate::cube::Kinds::default();
+        for (id, t) in &self.types {
+            if t.counts_as_selling {
+                k.selling.insert(*id);
+            }
+            if t.kind == ActivityKind::Proposal {
+                k.proposal.insert(*id);
+            }
+        }
+        k
+    }
+
     pub fn kind_of(&self, a: &ActivityFact) -> Option<ActivityKind> {
         self.types.get(&a.type_id).map(|t| t.kind)
     }

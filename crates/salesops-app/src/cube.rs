@@ -10,6 +10,9 @@
 //!   time, won of those created), and per day the leads that closed or
 //!   changed stage that day.
 //! - Each lead's stage history, in time order.
+//! - For the KPIs: per day and user the minutes of activities (selling
+//!   and all), per day the leads with a proposal activity, and per day the
+//!   leads created and the leads that became marketing-qualified.
 //!
 //! A cube is built from the tables (the live index, see `index.rs`) or from
 //! the facts a report read for a filter the live index does not carry (a
@@ -24,8 +27,38 @@ use chrono_tz::Tz;
 use salesops_domain::periods::Period;
 use salesops_domain::{Currency, LeadStatus, Money};
 use salesops_store::feed::{LeadKey, StageKey};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
+
+/// What the cube reads of the activity types when it counts: which ones
+/// count as selling time and which are proposals. When they change the
+/// index is built again (see `index.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kinds {
+    pub selling: HashSet<Uuid>,
+    pub proposal: HashSet<Uuid>,
+}
+
+/// Where a lead came from, as the KPIs read it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Source {
+    #[default]
+    None,
+    Marketing,
+    Sales,
+    Other,
+}
+
+impl Source {
+    fn parse(s: Option<&str>) -> Source {
+        match s {
+            None => Source::None,
+            Some("marketing") => Source::Marketing,
+            Some("sales") => Source::Sales,
+            Some(_) => Source::Other,
+        }
+    }
+}
 
 /// Per-day slots, growing at either end as days appear.
 #[derive(Clone, Debug, Default)]
@@ -235,6 +268,13 @@ pub struct Lead {
     /// A won lead's amount in the base currency at the rate of its close
     /// day (`None`: not won, no amount or no rate).
     pub revenue: Option<i64>,
+    /// The company (numbered in [`Cube::companies`]; 0: none).
+    pub company: u32,
+    pub source: Source,
+    /// The local day it became marketing-qualified, and whether it is
+    /// sales-qualified.
+    pub mql_day: Option<NaiveDate>,
+    pub sql: bool,
 }
 
 /// A stage change of a lead.
@@ -265,6 +305,8 @@ pub struct ActivityKey {
     pub type_id: Uuid,
     pub outcome_id: Option<Uuid>,
     pub at: DateTime<Utc>,
+    pub lead: Option<Uuid>,
+    pub minutes: Option<i32>,
 }
 
 /// The analytic index of one organisation.
@@ -280,6 +322,17 @@ pub struct Cube {
     pair_ix: HashMap<(Uuid, Option<Uuid>), u32>,
     pub stages: Dict,
     pub pipelines: Dict,
+    /// Company numbers; 0 is "none".
+    pub companies: Dict,
+    pub kinds: Kinds,
+    /// Per day: per user number, the minutes of activities that count as
+    /// selling time and of all activities.
+    minutes: Series<Vec<[u32; 2]>>,
+    /// Per day: the leads of proposal activities (once per activity).
+    proposals: DayVec<Vec<Uuid>>,
+    /// Per day: the leads created, and those marketing-qualified, that day.
+    created_on: DayVec<Vec<u32>>,
+    mql_on: DayVec<Vec<u32>>,
     /// Per day: counts laid out `[user][pair]`, `ucap × pcap`; empty for
     /// a day without activities.
     activities: Series<Vec<u32>>,
@@ -318,9 +371,11 @@ pub struct OpenLead {
 }
 
 impl Cube {
-    pub fn new(tz: Tz, rates: RateTable) -> Cube {
+    pub fn new(tz: Tz, rates: RateTable, kinds: Kinds) -> Cube {
         let mut users = Dict::default();
         users.intern(Uuid::nil());
+        let mut companies = Dict::default();
+        companies.intern(Uuid::nil());
         let mut c = Cube {
             tz,
             base: rates.base,
@@ -330,6 +385,12 @@ impl Cube {
             pair_ix: HashMap::new(),
             stages: Dict::default(),
             pipelines: Dict::default(),
+            companies,
+            kinds,
+            minutes: Series::default(),
+            proposals: DayVec::default(),
+            created_on: DayVec::default(),
+            mql_on: DayVec::default(),
             activities: Series::default(),
             ucap: 0,
             pcap: 0,
@@ -416,6 +477,11 @@ impl Cube {
                 block.resize(ucap, LeadSums::default());
             }
         }
+        for block in self.minutes.iter_mut() {
+            if !block.is_empty() {
+                block.resize(ucap, [0, 0]);
+            }
+        }
         self.ucap = ucap;
         self.pcap = pcap;
     }
@@ -443,7 +509,107 @@ impl Cube {
             self.activity_count -= 1;
         } else {
             tracing::warn!("analytic index: an activity removed that was never counted");
+            return;
         }
+        let m = a.minutes.unwrap_or(0).max(0) as u32;
+        if m > 0 {
+            let selling = self.kinds.selling.contains(&a.type_id);
+            let (block, month) = self.minutes.slots_mut(day);
+            for b in [&mut *block, &mut *month] {
+                if b.is_empty() {
+                    *b = vec![[0, 0]; ucap];
+                }
+                let cell = &mut b[u];
+                if sign > 0 {
+                    cell[0] += if selling { m } else { 0 };
+                    cell[1] += m;
+                } else {
+                    cell[0] = cell[0].saturating_sub(if selling { m } else { 0 });
+                    cell[1] = cell[1].saturating_sub(m);
+                }
+            }
+        }
+        if let Some(lead) = a.lead
+            && self.kinds.proposal.contains(&a.type_id)
+        {
+            let list = self.proposals.get_mut(day);
+            if sign > 0 {
+                list.push(lead);
+            } else if let Some(i) = list.iter().position(|x| *x == lead) {
+                list.swap_remove(i);
+            }
+        }
+    }
+
+    /// The minutes of activities over `p` that count as selling time and
+    /// of all activities, summed over `only` (every user when `None`).
+    pub fn minutes(&self, p: Period, only: Option<&[u32]>) -> (i64, i64) {
+        let (mut selling, mut all) = (0i64, 0i64);
+        for block in self.minutes.blocks(p) {
+            if block.is_empty() {
+                continue;
+            }
+            let mut add = |u: usize| {
+                selling += i64::from(block[u][0]);
+                all += i64::from(block[u][1]);
+            };
+            match only {
+                Some(us) => us.iter().for_each(|u| add(*u as usize)),
+                None => (0..self.users.len()).for_each(add),
+            }
+        }
+        (selling, all)
+    }
+
+    /// The leads with a proposal activity on the days of `p` (a lead once
+    /// per activity).
+    pub fn proposals_in(&self, p: Period) -> impl Iterator<Item = &Uuid> {
+        self.proposals.range(p).iter().flatten()
+    }
+
+    /// The leads created on the days of `p`.
+    pub fn created_in(&self, p: Period) -> impl Iterator<Item = u32> {
+        self.created_on.range(p).iter().flatten().copied()
+    }
+
+    /// The leads that became marketing-qualified on the days of `p`.
+    pub fn mql_in(&self, p: Period) -> impl Iterator<Item = u32> {
+        self.mql_on.range(p).iter().flatten().copied()
+    }
+
+    /// The leads closed on `day` or later.
+    pub fn closed_from(&self, day: NaiveDate) -> impl Iterator<Item = u32> {
+        self.closed_on
+            .range(Period {
+                from: day,
+                to: NaiveDate::MAX,
+            })
+            .iter()
+            .flatten()
+            .copied()
+    }
+
+    /// Per owner number, when they first won a lead.
+    pub fn first_wins(&self) -> HashMap<u32, DateTime<Utc>> {
+        let mut out: HashMap<u32, DateTime<Utc>> = HashMap::new();
+        for w in self.won_on.slots.iter().flatten() {
+            let Some(at) = self.leads[w.lead as usize]
+                .as_ref()
+                .and_then(|l| l.closed_at)
+            else {
+                continue;
+            };
+            let e = out.entry(w.owner).or_insert(at);
+            if at < *e {
+                *e = at;
+            }
+        }
+        out
+    }
+
+    /// A lead's number.
+    pub fn lead_number(&self, id: &Uuid) -> Option<u32> {
+        self.lead_ix.get(id).copied()
     }
 
     /// Per user number, the activity counts per pair over the days of `p`
@@ -529,6 +695,7 @@ impl Cube {
         };
         let owner = l.owner as usize;
         let closed = l.closed_day;
+        let (created_day, mql_day) = (l.created_day, l.mql_day);
         let won_cycle = (l.status == LeadStatus::Won)
             .then(|| l.closed_at.map(|c| (c - l.created_at).num_seconds()))
             .flatten();
@@ -563,6 +730,22 @@ impl Cube {
                 self.open.insert(ix, o);
             } else {
                 self.open.remove(&ix);
+            }
+        }
+        {
+            let list = self.created_on.get_mut(created_day);
+            if sign > 0 {
+                list.push(ix);
+            } else if let Some(i) = list.iter().position(|x| *x == ix) {
+                list.swap_remove(i);
+            }
+        }
+        if let Some(day) = mql_day {
+            let list = self.mql_on.get_mut(day);
+            if sign > 0 {
+                list.push(ix);
+            } else if let Some(i) = list.iter().position(|x| *x == ix) {
+                list.swap_remove(i);
             }
         }
         if let Some(day) = closed {
@@ -622,8 +805,17 @@ impl Cube {
             created_day: self.day(k.created_at),
             closed_day: k.closed_at.map(|c| self.day(c)),
             revenue: self.revenue_of(status, amount, k.closed_at),
+            company: k.company_id.map(|c| self.companies.intern(c)).unwrap_or(0),
+            source: Source::parse(k.source.as_deref()),
+            mql_day: k.mql_at.map(|t| self.day(t)),
+            sql: k.sql_at.is_some(),
         };
-        let ix = match self.lead_ix.get(&k.id).copied() {
+        self.put_lead(lead);
+    }
+
+    /// Adds or replaces a lead record.
+    fn put_lead(&mut self, lead: Lead) {
+        let ix = match self.lead_ix.get(&lead.id).copied() {
             Some(ix) => {
                 self.apply_lead(ix, -1);
                 ix
@@ -637,7 +829,7 @@ impl Cube {
                         (self.leads.len() - 1) as u32
                     }
                 };
-                self.lead_ix.insert(k.id, ix);
+                self.lead_ix.insert(lead.id, ix);
                 ix
             }
         };
@@ -721,6 +913,8 @@ impl Cube {
         self.closed_on.clear();
         self.won_on.clear();
         self.open.clear();
+        self.created_on.clear();
+        self.mql_on.clear();
         for ix in 0..self.leads.len() {
             if let Some(l) = &self.leads[ix] {
                 let revenue = self.revenue_of(l.status, l.amount, l.closed_at);
@@ -829,11 +1023,12 @@ impl Cube {
     pub fn from_facts(
         tz: Tz,
         rates: RateTable,
+        kinds: Kinds,
         activities: &[salesops_store::analytics::ActivityFact],
         leads: &[salesops_store::analytics::LeadFact],
         stages: &[salesops_store::analytics::StageFact],
     ) -> Cube {
-        let mut c = Cube::new(tz, rates);
+        let mut c = Cube::new(tz, rates, kinds);
         for a in activities {
             c.count_activity(
                 &ActivityKey {
@@ -841,6 +1036,8 @@ impl Cube {
                     type_id: a.type_id,
                     outcome_id: a.outcome_id,
                     at: a.happened_at,
+                    lead: a.lead_id,
+                    minutes: a.duration_minutes,
                 },
                 1,
             );
@@ -858,6 +1055,10 @@ impl Cube {
                 owner_id: l.owner_id,
                 closed_at: l.closed_at,
                 created_at: l.created_at,
+                company_id: l.company_id,
+                source: l.source.clone(),
+                mql_at: l.mql_at,
+                sql_at: l.sql_at,
             });
         }
         // Stage facts come per lead in time order.
@@ -925,7 +1126,71 @@ mod tests {
             owner_id: users.get(owner as usize).copied(),
             closed_at: (status != "open").then(|| at(c + d, 15)),
             created_at: at(c, 9),
+            company_id: (a % 3 != 0).then(|| Uuid::from_u128(1 + (a % 3) as u128)),
+            source: [None, Some("marketing"), Some("sales"), Some("event")][(a % 4) as usize]
+                .map(Into::into),
+            mql_at: (d % 2 == 0).then(|| at(c + d / 2, 12)),
+            sql_at: (d % 4 == 0).then(|| at(c + d / 2, 13)),
         }
+    }
+
+    /// Activity types: 0 counts as selling and is a proposal, 2 counts as
+    /// selling.
+    fn kinds(types: &[(Uuid, Option<Uuid>)]) -> Kinds {
+        Kinds {
+            selling: [types[0].0, types[2].0].into_iter().collect(),
+            proposal: [types[0].0].into_iter().collect(),
+        }
+    }
+
+    /// What the KPIs read of a cube over `p`, in a comparable form.
+    fn observe(c: &Cube, p: Period) -> Vec<String> {
+        let id = |ix: u32| c.leads[ix as usize].as_ref().unwrap().id;
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let mut first: Vec<(Uuid, DateTime<Utc>)> = c
+            .first_wins()
+            .into_iter()
+            .map(|(u, t)| (c.users.ids[u as usize], t))
+            .collect();
+        first.sort();
+        vec![
+            format!("{:?}", c.minutes(p, None)),
+            format!(
+                "{:?}",
+                sorted(c.proposals_in(p).map(|x| x.to_string()).collect())
+            ),
+            format!(
+                "{:?}",
+                sorted(c.created_in(p).map(|x| id(x).to_string()).collect())
+            ),
+            format!(
+                "{:?}",
+                sorted(
+                    c.mql_in(p)
+                        .map(|x| {
+                            let l = c.leads[x as usize].as_ref().unwrap();
+                            format!("{} {:?} {:?}", l.id, l.sql, l.source)
+                        })
+                        .collect()
+                )
+            ),
+            format!(
+                "{:?}",
+                sorted(
+                    c.closed_from(p.from)
+                        .map(|x| {
+                            let l = c.leads[x as usize].as_ref().unwrap();
+                            format!("{} {}", l.id, c.companies.ids[l.company as usize])
+                        })
+                        .collect()
+                )
+            ),
+            format!("{first:?}"),
+            format!("{:?}", c.lead_total(p, None)),
+        ]
     }
 
     type Steps = Vec<(Uuid, DateTime<Utc>)>;
@@ -966,7 +1231,7 @@ mod tests {
             let ids: Vec<Uuid> = (0..8).map(|_| Uuid::now_v7()).collect();
             let stages: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
             let types: Vec<(Uuid, Option<Uuid>)> = vec![(Uuid::now_v7(), None), (Uuid::now_v7(), Some(Uuid::now_v7())), (Uuid::now_v7(), None)];
-            let mut live = Cube::new(tz, rates());
+            let mut live = Cube::new(tz, rates(), kinds(&types));
             let mut leads: BTreeMap<usize, LeadKey> = BTreeMap::new();
             let mut histories: BTreeMap<usize, Vec<StageKey>> = BTreeMap::new();
             let mut acts: BTreeMap<(u8, u8, i64), i64> = BTreeMap::new();
@@ -1004,15 +1269,15 @@ mod tests {
                         }
                         *n += if *add { 1 } else { -1 };
                         let (type_id, outcome_id) = types[*p as usize];
-                        live.count_activity(&ActivityKey { user: users[*u as usize], type_id, outcome_id, at: at(*d, 10) }, if *add { 1 } else { -1 });
+                        live.count_activity(&ActivityKey { user: users[*u as usize], type_id, outcome_id, at: at(*d, 10), lead: Some(ids[(*d % 8) as usize]), minutes: Some((*d % 50) as i32) }, if *add { 1 } else { -1 });
                     }
                 }
             }
-            let mut fresh = Cube::new(tz, rates());
+            let mut fresh = Cube::new(tz, rates(), kinds(&types));
             for ((u, p, d), n) in &acts {
                 let (type_id, outcome_id) = types[*p as usize];
                 for _ in 0..*n {
-                    fresh.count_activity(&ActivityKey { user: users[*u as usize], type_id, outcome_id, at: at(*d, 10) }, 1);
+                    fresh.count_activity(&ActivityKey { user: users[*u as usize], type_id, outcome_id, at: at(*d, 10), lead: Some(ids[(*d % 8) as usize]), minutes: Some((*d % 50) as i32) }, 1);
                 }
             }
             for k in leads.values() {
@@ -1022,12 +1287,18 @@ mod tests {
                 fresh.set_stage_history(ids[*i], h);
             }
             let uid = |c: &Cube, n: usize| c.users.ids[n];
+            let mut saved = vec![];
+            live.write(&mut saved).unwrap();
+            let reloaded = Cube::read(&mut saved.as_slice(), rates()).unwrap();
+            prop_assert_eq!(&reloaded.kinds, &live.kinds);
             for p in [
                 Period { from: at(0, 0).date_naive(), to: at(400, 0).date_naive() },
                 Period { from: at(30, 0).date_naive(), to: at(90, 0).date_naive() },
                 Period { from: at(100, 0).date_naive(), to: at(101, 0).date_naive() },
             ] {
                 prop_assert_eq!(live.lead_total(p, None), fresh.lead_total(p, None));
+                prop_assert_eq!(observe(&live, p), observe(&fresh, p));
+                prop_assert_eq!(observe(&reloaded, p), observe(&fresh, p));
                 let by_user = |c: &Cube| -> BTreeMap<Uuid, LeadSums> {
                     c.lead_sums(p, None).into_iter().enumerate().filter(|(_, s)| !s.is_zero()).map(|(n, s)| (uid(c, n), s)).collect()
                 };
@@ -1176,6 +1447,14 @@ pub mod file {
         /// Writes the cube's records.
         pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
             str_(w, self.tz.name())?;
+            for set in [&self.kinds.selling, &self.kinds.proposal] {
+                let mut ids: Vec<&Uuid> = set.iter().collect();
+                ids.sort();
+                u32_(w, ids.len() as u32)?;
+                for id in ids {
+                    uuid(w, *id)?;
+                }
+            }
             // Activity counters: the users and pairs, then each day's
             // non-empty block, dense.
             u32_(w, self.users.len() as u32)?;
@@ -1205,6 +1484,41 @@ pub mod file {
                     }
                 }
             }
+            // Minutes per day and user.
+            let days: Vec<(i32, &Vec<[u32; 2]>)> = self
+                .minutes
+                .days
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| !b.is_empty())
+                .map(|(i, b)| (self.minutes.days.base + i as i32, b))
+                .collect();
+            u32_(w, days.len() as u32)?;
+            for (day, block) in days {
+                u32_(w, day as u32)?;
+                for cell in &block[..self.users.len()] {
+                    u32_(w, cell[0])?;
+                    u32_(w, cell[1])?;
+                }
+            }
+            // Proposal activities' leads per day.
+            let days: Vec<(i32, &Vec<Uuid>)> = self
+                .proposals
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| !b.is_empty())
+                .map(|(i, b)| (self.proposals.base + i as i32, b))
+                .collect();
+            u32_(w, days.len() as u32)?;
+            for (day, leads) in days {
+                u32_(w, day as u32)?;
+                u32_(w, leads.len() as u32)?;
+                for id in leads {
+                    uuid(w, *id)?;
+                }
+            }
             // Leads, each with its stage history.
             u32_(w, self.lead_count() as u32)?;
             for (ix, l) in self.leads.iter().enumerate() {
@@ -1224,6 +1538,20 @@ pub mod file {
                 })?;
                 time(w, l.created_at)?;
                 opt(w, l.closed_at, |w, t| time(w, t))?;
+                opt(w, (l.company != 0).then_some(l.company), |w, c| {
+                    uuid(w, self.companies.ids[c as usize])
+                })?;
+                u8_(
+                    w,
+                    match l.source {
+                        Source::None => 0,
+                        Source::Marketing => 1,
+                        Source::Sales => 2,
+                        Source::Other => 3,
+                    },
+                )?;
+                opt(w, l.mql_day, |w, d| u32_(w, day_number(d) as u32))?;
+                u8_(w, u8::from(l.sql))?;
                 let steps = &self.steps[ix];
                 u32_(w, steps.len() as u32)?;
                 for s in steps {
@@ -1240,7 +1568,13 @@ pub mod file {
         /// Reads a cube written by [`Cube::write`], with today's rates.
         pub fn read(r: &mut impl Read, rates: RateTable) -> io::Result<Cube> {
             let tz: Tz = r_str(r)?.parse().map_err(|_| bad("time zone"))?;
-            let mut c = Cube::new(tz, rates);
+            let mut kinds = Kinds::default();
+            for set in [&mut kinds.selling, &mut kinds.proposal] {
+                for _ in 0..r_u32(r)? {
+                    set.insert(r_uuid(r)?);
+                }
+            }
+            let mut c = Cube::new(tz, rates, kinds);
             let n = r_u32(r)? as usize;
             let mut users = Vec::with_capacity(n);
             for _ in 0..n {
@@ -1275,6 +1609,34 @@ pub mod file {
                     }
                 }
             }
+            for _ in 0..r_u32(r)? {
+                let day = NaiveDate::from_num_days_from_ce_opt(r_u32(r)? as i32)
+                    .ok_or_else(|| bad("day"))?;
+                let ucap = c.ucap;
+                let (block, month) = c.minutes.slots_mut(day);
+                for b in [&mut *block, &mut *month] {
+                    if b.is_empty() {
+                        *b = vec![[0, 0]; ucap];
+                    }
+                }
+                for u in &users {
+                    let cell = [r_u32(r)?, r_u32(r)?];
+                    let u = *u as usize;
+                    block[u] = cell;
+                    month[u][0] += cell[0];
+                    month[u][1] += cell[1];
+                }
+            }
+            for _ in 0..r_u32(r)? {
+                let day = NaiveDate::from_num_days_from_ce_opt(r_u32(r)? as i32)
+                    .ok_or_else(|| bad("day"))?;
+                let n = r_u32(r)? as usize;
+                let list = c.proposals.get_mut(day);
+                list.reserve(n);
+                for _ in 0..n {
+                    list.push(r_uuid(r)?);
+                }
+            }
             let n = r_u32(r)?;
             let mut history = vec![];
             for _ in 0..n {
@@ -1291,19 +1653,47 @@ pub mod file {
                 })?;
                 let created_at = r_time(r)?;
                 let closed_at = r_opt(r, |r| r_time(r))?;
-                c.upsert_lead(&LeadKey {
+                let company = r_opt(r, |r| r_uuid(r))?;
+                let source = match r_u8(r)? {
+                    0 => Source::None,
+                    1 => Source::Marketing,
+                    2 => Source::Sales,
+                    3 => Source::Other,
+                    _ => return Err(bad("source")),
+                };
+                let mql_day = r_opt(r, |r| {
+                    NaiveDate::from_num_days_from_ce_opt(r_u32(r)? as i32)
+                        .ok_or_else(|| bad("date"))
+                })?;
+                let sql = r_u8(r)? != 0;
+                let status: LeadStatus = status.parse().map_err(|_| bad("status"))?;
+                let amount = match amount {
+                    Some((m, code)) => Some(Money::new(
+                        m,
+                        Currency::parse(&code).map_err(|_| bad("currency"))?,
+                    )),
+                    None => None,
+                };
+                let lead = Lead {
                     id,
-                    pipeline_id,
-                    stage_id,
+                    owner: owner.map(|o| c.user(o)).unwrap_or(0),
+                    pipeline: c.pipelines.intern(pipeline_id),
+                    stage: c.stages.intern(stage_id),
                     status,
-                    amount_minor: amount.as_ref().map(|a| a.0),
-                    currency: amount.map(|a| a.1),
+                    amount,
                     probability,
                     expected_close_date,
-                    owner_id: owner,
-                    closed_at,
                     created_at,
-                });
+                    closed_at,
+                    created_day: c.day(created_at),
+                    closed_day: closed_at.map(|t| c.day(t)),
+                    revenue: c.revenue_of(status, amount, closed_at),
+                    company: company.map(|x| c.companies.intern(x)).unwrap_or(0),
+                    source,
+                    mql_day,
+                    sql,
+                };
+                c.put_lead(lead);
                 let steps = r_u32(r)?;
                 history.clear();
                 for _ in 0..steps {

@@ -383,6 +383,7 @@ impl App {
                 run(&Cube::from_facts(
                     ctx.tz,
                     ctx.rates.clone(),
+                    ctx.kinds(),
                     &[],
                     &leads,
                     &[],

@@ -1,7 +1,8 @@
 //! Goals and quotas: set per user, per team, or for each member of a team,
 //! and their live progress with pace (METRICS.md "goal progress").
 
-use crate::analytics::{Ctx, MetricSpec, Scope, measure};
+use crate::analytics::{Ctx, Facts, MetricSpec, Scope, measure};
+use crate::cube::{Cube, LeadSums};
 use crate::permissions::{Action, Actor, Resource, Target, can, require};
 use crate::{App, AppError, Result};
 use chrono::NaiveDate;
@@ -9,12 +10,12 @@ use rust_decimal::Decimal;
 use salesops_domain::goals::{Pace, pace};
 use salesops_domain::periods::{Period, PeriodKind};
 use salesops_domain::{
-    GoalAssignee, GoalId, GoalMetric, Invalid, Money, PipelineId, TeamId, UserId,
+    ActivityKind, GoalAssignee, GoalId, GoalMetric, Invalid, Money, PipelineId, TeamId, UserId,
 };
 use salesops_store::goals::{self, Goal};
 use salesops_store::now;
 use sea_query::SimpleExpr;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// A goal as set by a user. `target` is a count, or for revenue an amount
@@ -58,6 +59,54 @@ pub struct Progress {
 
 /// A progress line to compute: the goal, its user or team, the users counted.
 type Line = (Goal, Option<UserId>, Option<TeamId>, Vec<UserId>);
+
+/// A metric of `users` (numbers) from the analytic index: `acts` and
+/// `leads` are its activity counts and lead sums per user number over the
+/// goal's period. The same figure as [`measure`] over the facts.
+fn measure_cube(
+    ctx: &Ctx,
+    cube: &Cube,
+    spec: &MetricSpec,
+    users: &[u32],
+    acts: &[Vec<i64>],
+    leads: &[LeadSums],
+) -> i64 {
+    let counted = |pair: &(Uuid, Option<Uuid>)| match spec.metric {
+        GoalMetric::MeetingsHeld => {
+            ctx.types.get(&pair.0).map(|t| t.kind) == Some(ActivityKind::Meeting)
+                && pair
+                    .1
+                    .and_then(|o| ctx.outcomes.get(&o))
+                    .is_none_or(|o| o.positive)
+        }
+        _ => {
+            spec.activity_type.is_none_or(|t| pair.0 == t)
+                && spec.outcome.is_none_or(|o| pair.1 == Some(o))
+        }
+    };
+    match spec.metric {
+        GoalMetric::Activities | GoalMetric::MeetingsHeld => {
+            let pairs: Vec<usize> = (0..cube.pairs.len())
+                .filter(|p| counted(&cube.pairs[*p]))
+                .collect();
+            users
+                .iter()
+                .filter_map(|u| acts.get(*u as usize))
+                .map(|row| pairs.iter().map(|p| row[*p]).sum::<i64>())
+                .sum()
+        }
+        GoalMetric::LeadsCreated | GoalMetric::LeadsWon | GoalMetric::RevenueWon => users
+            .iter()
+            .filter_map(|u| leads.get(*u as usize))
+            .map(|s| match spec.metric {
+                GoalMetric::LeadsCreated => s.created,
+                GoalMetric::LeadsWon => s.won,
+                _ => s.revenue,
+            })
+            .sum(),
+        GoalMetric::ProspectsAdded => 0,
+    }
+}
 
 /// The permission target of a goal: a user goal belongs to the user and
 /// their teams; a team goal to the team. Managers of the teams above reach
@@ -423,11 +472,27 @@ impl App {
             set.into_iter().collect()
         };
         let org = lines[0].0.org_id;
-        let metrics: HashSet<GoalMetric> = lines.iter().map(|l| l.0.metric).collect();
+        let mut metrics: HashSet<GoalMetric> = lines.iter().map(|l| l.0.metric).collect();
         let by_pipeline = lines.iter().any(|l| l.0.pipeline_id.is_some());
-        let facts = self
-            .read_facts(org, (t0, t1), Some(everybody), &metrics, by_pipeline)
-            .await?;
+        // Without a pipeline filter the live index answers everything but
+        // prospects; the facts are read for what it does not answer.
+        let live = if by_pipeline {
+            None
+        } else {
+            self.live_cube(ctx, org).await?
+        };
+        if live.is_some() {
+            metrics.retain(|m| *m == GoalMetric::ProspectsAdded);
+        }
+        let facts = if metrics.is_empty() {
+            Facts::default()
+        } else {
+            self.read_facts(org, (t0, t1), Some(everybody), &metrics, by_pipeline)
+                .await?
+        };
+        let cube = live.as_ref().map(|c| c.read().expect("index lock"));
+        // Per period: the activity counts and lead sums per user number.
+        let mut sums: HashMap<Period, (Vec<Vec<i64>>, Vec<LeadSums>)> = HashMap::new();
         let mut out = vec![];
         for ((g, user, team, users), period) in lines.into_iter().zip(periods) {
             let set: HashSet<Uuid> = users.iter().map(|u| u.0).collect();
@@ -437,7 +502,19 @@ impl App {
                 outcome: g.outcome_id,
                 pipeline: g.pipeline_id.map(PipelineId),
             };
-            let actual = measure(ctx, &spec, ctx.instants(period), Some(&set), &facts);
+            let actual = match &cube {
+                Some(c) if g.metric != GoalMetric::ProspectsAdded => {
+                    let (acts, leads) = sums.entry(period).or_insert_with(|| {
+                        (c.activity_counts(period, None), c.lead_sums(period, None))
+                    });
+                    // A person in two teams of a tree counts once.
+                    let mut nums = c.numbers(&users);
+                    nums.sort_unstable();
+                    nums.dedup();
+                    measure_cube(ctx, c, &spec, &nums, acts, leads)
+                }
+                _ => measure(ctx, &spec, ctx.instants(period), Some(&set), &facts),
+            };
             let name = match (user, team) {
                 (Some(u), _) => ctx.name_of(u),
                 (None, Some(t)) => ctx.team(t).map(|t| t.name.clone()).unwrap_or_default(),
@@ -496,5 +573,122 @@ impl App {
             .into_iter()
             .filter(|p| user.is_none_or(|u| p.user_id.is_none_or(|x| x == u)))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::tests::{ctx, lead};
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+    use salesops_domain::{ActivityTypeId, OrgId, OutcomeId};
+    use salesops_store::activity_types::{ActivityType, Outcome};
+    use salesops_store::analytics::ActivityFact;
+
+    fn activity_type(kind: ActivityKind) -> ActivityType {
+        ActivityType {
+            org_id: OrgId(Uuid::nil()),
+            id: ActivityTypeId::new(),
+            name: kind.as_str().into(),
+            kind,
+            colour: String::new(),
+            icon: String::new(),
+            counts_as_selling: true,
+            archived: false,
+            position: 0,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    fn outcome(type_id: ActivityTypeId, positive: bool) -> Outcome {
+        Outcome {
+            org_id: OrgId(Uuid::nil()),
+            id: OutcomeId::new(),
+            type_id,
+            name: String::new(),
+            colour: String::new(),
+            positive,
+            archived: false,
+            position: 0,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    proptest! {
+        /// Goal progress from the analytic index equals progress from the
+        /// facts, for every metric the index answers, any users and period.
+        #[test]
+        fn progress_from_the_index_equals_progress_from_the_facts(
+            raw_leads in proptest::collection::vec((0usize..4, 0i64..300, 0i64..60, 0u8..4, 0i64..100_000), 0..40),
+            raw_acts in proptest::collection::vec((0usize..4, 0usize..4, 0i64..300), 0..80),
+            start in 0i64..280,
+            len in 1i64..120,
+            who in proptest::collection::vec(0usize..4, 1..4),
+        ) {
+            let people: Vec<UserId> = (0..4).map(|_| UserId::new()).collect();
+            let mut c = ctx(&people);
+            let call = activity_type(ActivityKind::Call);
+            let meeting = activity_type(ActivityKind::Meeting);
+            let held = outcome(meeting.id, true);
+            let no_show = outcome(meeting.id, false);
+            // (type, outcome) per drawn number.
+            let pairs = [
+                (call.id.0, None),
+                (meeting.id.0, None),
+                (meeting.id.0, Some(held.id.0)),
+                (meeting.id.0, Some(no_show.id.0)),
+            ];
+            for t in [call, meeting] {
+                c.types.insert(t.id.0, t);
+            }
+            for o in [held, no_show] {
+                c.outcomes.insert(o.id.0, o);
+            }
+            let day0 = "2026-01-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap();
+            let f = Facts {
+                leads: raw_leads.iter().map(|(o, cr, d, s, a)| lead(people[*o].0, *cr, *d, *s, *a)).collect(),
+                activities: raw_acts.iter().map(|(u, p, d)| ActivityFact {
+                    id: Uuid::now_v7(),
+                    user_id: people[*u].0,
+                    type_id: pairs[*p].0,
+                    outcome_id: pairs[*p].1,
+                    happened_at: day0 + chrono::Duration::days(*d),
+                    duration_minutes: Some(15),
+                    lead_id: None,
+                    prospect_id: None,
+                }).collect(),
+                ..Default::default()
+            };
+            let cube = Cube::from_facts(c.tz, c.rates.clone(), c.kinds(), &f.activities, &f.leads, &[]);
+            let from = day0.date_naive() + chrono::Duration::days(start);
+            let period = Period { from, to: from + chrono::Duration::days(len) };
+            let users: Vec<UserId> = who.iter().map(|i| people[*i]).collect();
+            let set: HashSet<Uuid> = users.iter().map(|u| u.0).collect();
+            let acts = cube.activity_counts(period, None);
+            let sums = cube.lead_sums(period, None);
+            let specs = [
+                (GoalMetric::Activities, None, None),
+                (GoalMetric::Activities, Some(pairs[1].0), None),
+                (GoalMetric::Activities, Some(pairs[2].0), pairs[2].1),
+                (GoalMetric::MeetingsHeld, None, None),
+                (GoalMetric::LeadsCreated, None, None),
+                (GoalMetric::LeadsWon, None, None),
+                (GoalMetric::RevenueWon, None, None),
+            ];
+            for (metric, activity_type, outcome) in specs {
+                let spec = MetricSpec { metric, activity_type, outcome, pipeline: None };
+                let facts = measure(&c, &spec, c.instants(period), Some(&set), &f);
+                let mut nums = cube.numbers(&users);
+                nums.sort_unstable();
+                nums.dedup();
+                let index = measure_cube(&c, &cube, &spec, &nums, &acts, &sums);
+                prop_assert_eq!(index, facts, "{:?}", metric);
+            }
+        }
     }
 }

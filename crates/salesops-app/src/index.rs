@@ -13,7 +13,7 @@
 //! is known to have rolled back).
 
 use crate::analytics::Ctx;
-use crate::cube::{ActivityKey, Cube};
+use crate::cube::{ActivityKey, Cube, Kinds};
 use crate::{App, Result};
 use chrono_tz::Tz;
 use salesops_domain::OrgId;
@@ -233,6 +233,8 @@ impl App {
                             type_id: a.type_id,
                             outcome_id: a.outcome_id,
                             at: a.happened_at,
+                            lead: a.lead_id,
+                            minutes: a.duration_minutes,
                         },
                         1,
                     );
@@ -298,7 +300,23 @@ impl App {
         let o = self.org(org).await?;
         let tz: Tz = o.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
         let rates = self.org_rate_table(org).await?;
-        Ok(Cube::new(tz, rates))
+        let kinds = self.org_kinds(org).await?;
+        Ok(Cube::new(tz, rates, kinds))
+    }
+
+    /// What the index reads of an organisation's activity types.
+    async fn org_kinds(&self, org: OrgId) -> Result<Kinds> {
+        let mut k = Kinds::default();
+        let types = salesops_store::activity_types::list_types(&mut self.conn(), org, true).await?;
+        for t in types {
+            if t.counts_as_selling {
+                k.selling.insert(t.id.0);
+            }
+            if t.kind == salesops_domain::ActivityKind::Proposal {
+                k.proposal.insert(t.id.0);
+            }
+        }
+        Ok(k)
     }
 
     /// Reads the feed and applies what is new; returns the number of
@@ -320,7 +338,17 @@ impl App {
             .filter(|r| !pos.seen.contains(&r.seq))
             .collect();
         let applied = fresh.len();
-        self.apply(&fresh).await?;
+        if !self.apply(&fresh).await? {
+            // An activity type changed what the index counted of it:
+            // build again (reports read the tables meanwhile).
+            tracing::info!("analytic index: activity types changed; building again");
+            *guard = None;
+            drop(guard);
+            self.index
+                .built
+                .store(false, std::sync::atomic::Ordering::Release);
+            return Ok(applied);
+        }
         for r in &fresh {
             pos.seen.insert(r.seq);
             pos.gaps.remove(&r.seq);
@@ -330,10 +358,12 @@ impl App {
         Ok(applied)
     }
 
-    /// Applies feed rows to the cubes.
-    async fn apply(&self, rows: &[FeedRow]) -> Result<()> {
+    /// Applies feed rows to the cubes; `false` when an organisation's
+    /// activity types changed what the index counts of them (then it
+    /// must be built again).
+    async fn apply(&self, rows: &[FeedRow]) -> Result<bool> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         let mut by_org: BTreeMap<Uuid, Vec<&FeedRow>> = BTreeMap::new();
         for r in rows {
@@ -356,6 +386,10 @@ impl App {
             };
             if rows.iter().any(|r| r.entity == "settings") {
                 self.index.settings_changed(org);
+                let kinds = self.org_kinds(org).await?;
+                if cube.read().expect("index lock").kinds != kinds {
+                    return Ok(false);
+                }
             }
             let leads: Vec<Uuid> = rows
                 .iter()
@@ -384,6 +418,8 @@ impl App {
                             type_id,
                             outcome_id: r.old_outcome_id,
                             at,
+                            lead: r.old_lead_id,
+                            minutes: r.old_minutes,
                         },
                         -1,
                     );
@@ -397,6 +433,8 @@ impl App {
                             type_id,
                             outcome_id: r.new_outcome_id,
                             at,
+                            lead: r.new_lead_id,
+                            minutes: r.new_minutes,
                         },
                         1,
                     );
@@ -415,7 +453,7 @@ impl App {
                 cube.set_stage_history(*id, &h);
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The live cube of an organisation, current with the feed, when it
@@ -544,10 +582,12 @@ impl App {
         let _one = self.index.building.lock().await;
         let mut rates = HashMap::new();
         let mut tzs = HashMap::new();
+        let mut kinds = HashMap::new();
         let mut c = self.conn();
         for org in feed::org_ids(&mut c).await? {
             let o = self.org(org).await?;
             tzs.insert(org, o.time_zone.clone());
+            kinds.insert(org, self.org_kinds(org).await?);
             rates.insert(org, self.org_rate_table(org).await?);
         }
         let p = path.to_path_buf();
@@ -571,6 +611,13 @@ impl App {
             .any(|(org, c)| tzs.get(org).map(String::as_str) != Some(c.tz.name()))
         {
             tracing::info!("analytic index: a time zone changed since the index was saved");
+            return Ok(false);
+        }
+        if cubes
+            .iter()
+            .any(|(org, c)| kinds.get(org) != Some(&c.kinds))
+        {
+            tracing::info!("analytic index: activity types changed since the index was saved");
             return Ok(false);
         }
         let mut pos = self.index.position.lock().await;
@@ -606,7 +653,7 @@ impl App {
     }
 }
 
-const MAGIC: &[u8] = b"salesops analytic index 1\n";
+const MAGIC: &[u8] = b"salesops analytic index 2\n";
 
 fn write_snapshot(
     path: &std::path::Path,

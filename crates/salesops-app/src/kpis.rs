@@ -3,15 +3,16 @@
 //! yet (costs, contracts, NPS responses, forecast snapshots) are `None` with
 //! the reason; a ratio with a zero denominator is `None` ("n/a").
 
-use crate::analytics::{Ctx, Facts, Scope};
+use crate::analytics::{Ctx, Scope};
+use crate::cube::{Cube, Lead, Source};
 use crate::permissions::Actor;
 use crate::{App, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use salesops_domain::metrics::ratio;
 use salesops_domain::periods::{Period, PeriodKind};
-use salesops_domain::{ActivityKind, GoalAssignee, GoalMetric, LeadStatus, Role, UserId};
-use salesops_store::analytics::{self as facts, LeadFact, StageFact};
+use salesops_domain::{GoalAssignee, GoalMetric, LeadStatus, Money, Role, UserId};
+use salesops_store::analytics as facts;
 use salesops_store::goals;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -108,37 +109,38 @@ fn median(mut v: Vec<Decimal>) -> Option<Decimal> {
     })
 }
 
-/// Per lead: the stage positions it entered, with when.
-fn paths<'a>(ctx: &Ctx, stages: &'a [StageFact]) -> HashMap<Uuid, Vec<(i32, &'a StageFact)>> {
-    let mut m: HashMap<Uuid, Vec<(i32, &StageFact)>> = HashMap::new();
-    for s in stages {
-        let pos = ctx
-            .stages
-            .get(&s.to_stage_id)
-            .map(|x| x.position)
-            .unwrap_or(0);
-        m.entry(s.lead_id).or_default().push((pos, s));
-    }
-    m
+/// The position of each of the cube's stages in its pipeline (0-based,
+/// by the stage order).
+fn stage_positions(ctx: &Ctx, cube: &Cube) -> Vec<Option<usize>> {
+    cube.stages
+        .ids
+        .iter()
+        .map(|id| {
+            let st = ctx.stages.get(id)?;
+            let p = ctx
+                .pipelines
+                .iter()
+                .find(|p| p.pipeline.id == st.pipeline_id)?;
+            p.stages.iter().position(|s| s.id.0 == *id)
+        })
+        .collect()
 }
 
-/// The position of a stage in its pipeline (0-based, by the stage order).
-fn stage_index(ctx: &Ctx, stage: Uuid) -> Option<usize> {
-    let st = ctx.stages.get(&stage)?;
-    let p = ctx
-        .pipelines
-        .iter()
-        .find(|p| p.pipeline.id == st.pipeline_id)?;
-    p.stages.iter().position(|s| s.id.0 == stage)
+/// What both periods of a KPI report share.
+struct Shared {
+    /// Per user number: in the scope?
+    in_scope: Vec<bool>,
+    /// The user numbers in the scope (`None`: everyone).
+    only: Option<Vec<u32>>,
+    stage_pos: Vec<Option<usize>>,
+    first_win: HashMap<Uuid, DateTime<Utc>>,
 }
 
 /// The values of one period.
-#[allow(clippy::too_many_arguments)]
 fn values(
     ctx: &Ctx,
-    f: &Facts,
-    stages: &[StageFact],
-    all_won: &[LeadFact],
+    cube: &Cube,
+    sh: &Shared,
     period: Period,
     users: Option<&HashSet<Uuid>>,
     quota: Option<i64>,
@@ -146,58 +148,24 @@ fn values(
 ) -> Values {
     let (t0, t1) = ctx.instants(period);
     let inr = |t: DateTime<Utc>| t0 <= t && t < t1;
-    let mine = |u: Option<Uuid>| users.is_none_or(|s| u.is_some_and(|u| s.contains(&u)));
+    let mine = |owner: u32| sh.in_scope.get(owner as usize).copied().unwrap_or(false);
     let end_day = period.to.pred_opt().unwrap_or(period.to).min(ctx.today);
-    let leads: Vec<&LeadFact> = f.leads.iter().filter(|l| mine(l.owner_id)).collect();
-    let status = |l: &LeadFact, s: LeadStatus| l.status == s.as_str();
-    let closed_in = |s: LeadStatus| {
-        leads
-            .iter()
-            .filter(move |l| status(l, s) && l.closed_at.is_some_and(inr))
-            .copied()
-    };
-    let created: Vec<&LeadFact> = leads
-        .iter()
-        .filter(|l| inr(l.created_at))
-        .copied()
+    let lead = |ix: u32| cube.leads[ix as usize].as_ref();
+    let to_base = |m: Money, day: NaiveDate| ctx.rates.to_base(m, day).map(|m| m.minor);
+    let pos = |stage: u32| sh.stage_pos.get(stage as usize).copied().flatten();
+    let only = sh.only.as_deref();
+    let total = cube.lead_total(period, only);
+
+    // Won in the period.
+    let won: Vec<&Lead> = cube
+        .won_in(period)
+        .filter(|w| mine(w.owner))
+        .filter_map(|w| lead(w.lead))
         .collect();
-    let won: Vec<&LeadFact> = closed_in(LeadStatus::Won).collect();
-    let lost = closed_in(LeadStatus::Lost).count() as i64;
-    let cancelled = closed_in(LeadStatus::Cancelled).count() as i64;
-    let revenue: i64 = won.iter().filter_map(|l| ctx.revenue(l)).sum();
     let n_won = won.len() as i64;
-    // Open at the end of the period: created before its end, not closed by then.
-    let open_at_end: Vec<&LeadFact> = leads
-        .iter()
-        .filter(|l| l.created_at < t1 && l.closed_at.is_none_or(|c| c >= t1))
-        .copied()
-        .collect();
-    let lead_paths = paths(ctx, stages);
-    let stage_at_end = |l: &LeadFact| -> Uuid {
-        lead_paths
-            .get(&l.id)
-            .and_then(|v| v.iter().rev().find(|(_, s)| s.at < t1))
-            .map(|(_, s)| s.to_stage_id)
-            .unwrap_or(l.stage_id)
-    };
-    let mut pipeline_value = 0i64;
-    let mut weighted = Decimal::ZERO;
-    for l in &open_at_end {
-        if let Some(a) = ctx.amount_base(l, end_day) {
-            pipeline_value += a;
-            let p = l
-                .probability
-                .map(i64::from)
-                .or_else(|| {
-                    ctx.stages
-                        .get(&stage_at_end(l))
-                        .map(|s| s.win_probability as i64)
-                })
-                .unwrap_or(0);
-            weighted += Decimal::from(a) * Decimal::from(p) / Decimal::ONE_HUNDRED;
-        }
-    }
-    let weighted_minor = weighted.round().try_into().unwrap_or(0i64);
+    let revenue: i64 = won.iter().filter_map(|l| l.revenue).sum();
+    let lost = total.lost;
+    let cancelled = total.cancelled;
     let cycles: Vec<Decimal> = won
         .iter()
         .filter_map(|l| Some(days_between(l.created_at, l.closed_at?)))
@@ -210,71 +178,117 @@ fn values(
     let win_rate = ratio(n_won, n_won + lost);
     let scale = Decimal::from(10i64.pow(ctx.base.exponent()));
     let avg_deal = ratio(revenue, n_won).map(|d| (d / scale).round_dp(ctx.base.exponent()));
-    // Cohort of the leads created in the period.
-    let won_by_now = created
-        .iter()
-        .filter(|l| status(l, LeadStatus::Won))
-        .count() as i64;
-    let reached = |l: &LeadFact, pos: usize| {
-        status(l, LeadStatus::Won)
-            || stage_index(ctx, l.stage_id).is_some_and(|i| i >= pos)
-            || lead_paths.get(&l.id).is_some_and(|v| {
-                v.iter()
-                    .any(|(_, s)| stage_index(ctx, s.to_stage_id).is_some_and(|i| i >= pos))
-            })
+
+    // Open at the end of the period: created before its end, not closed by
+    // then (the open leads, and those closed on its last day or later).
+    let now = salesops_store::now();
+    let mut open_at_end: Vec<(u32, &Lead)> = cube
+        .open_leads()
+        .filter(|o| mine(o.owner))
+        .filter_map(|o| {
+            let ix = cube.lead_number(&o.id)?;
+            Some((ix, lead(ix)?))
+        })
+        .filter(|(_, l)| t1 > now || l.created_at < t1)
+        .collect();
+    if t1 <= now {
+        open_at_end.extend(
+            cube.closed_from(period.to.pred_opt().unwrap_or(period.to))
+                .filter_map(|ix| Some((ix, lead(ix)?)))
+                .filter(|(_, l)| {
+                    mine(l.owner) && l.created_at < t1 && l.closed_at.is_some_and(|c| c >= t1)
+                }),
+        );
+    }
+    let stage_at_end = |ix: u32, l: &Lead| -> u32 {
+        cube.steps[ix as usize]
+            .iter()
+            .rev()
+            .find(|s| s.at < t1)
+            .map(|s| s.to)
+            .unwrap_or(l.stage)
     };
-    let opportunities = created.iter().filter(|l| reached(l, 1)).count() as i64;
+    let mut pipeline_value = 0i64;
+    let mut weighted = Decimal::ZERO;
+    for (ix, l) in &open_at_end {
+        if let Some(a) = l.amount.and_then(|m| to_base(m, end_day)) {
+            pipeline_value += a;
+            let p = l
+                .probability
+                .map(i64::from)
+                .or_else(|| {
+                    let st = cube.stages.ids[stage_at_end(*ix, l) as usize];
+                    ctx.stages.get(&st).map(|s| s.win_probability as i64)
+                })
+                .unwrap_or(0);
+            weighted += Decimal::from(a) * Decimal::from(p) / Decimal::ONE_HUNDRED;
+        }
+    }
+    let weighted_minor = weighted.round().try_into().unwrap_or(0i64);
+
+    // The cohort of the leads created in the period.
+    let created: Vec<(u32, &Lead)> = cube
+        .created_in(period)
+        .filter_map(|ix| Some((ix, lead(ix)?)))
+        .filter(|(_, l)| mine(l.owner))
+        .collect();
+    let won_by_now = total.won_of_created;
+    let reached = |ix: u32, l: &Lead, at: usize| {
+        l.status == LeadStatus::Won
+            || pos(l.stage).is_some_and(|i| i >= at)
+            || cube.steps[ix as usize]
+                .iter()
+                .any(|s| pos(s.to).is_some_and(|i| i >= at))
+    };
+    let opportunities = created.iter().filter(|(ix, l)| reached(*ix, l, 1)).count() as i64;
     // Proposal → close: leads that reached the proposal stage (4th) in the
     // period, or had a proposal activity in it; the share of them won by now.
-    let proposal_activity: HashSet<Uuid> = f
-        .activities
-        .iter()
-        .filter(|a| inr(a.happened_at) && ctx.kind_of(a) == Some(ActivityKind::Proposal))
-        .filter_map(|a| a.lead_id)
+    let mut proposal: HashSet<u32> = cube
+        .proposals_in(period)
+        .filter_map(|id| cube.lead_number(id))
         .collect();
-    let proposal_leads: Vec<&LeadFact> = leads
+    for ix in cube.moved_or_closed_in(period) {
+        if cube.steps[ix as usize]
+            .iter()
+            .any(|s| inr(s.at) && pos(s.to).is_some_and(|i| i >= 3))
+        {
+            proposal.insert(ix);
+        }
+    }
+    let proposal_leads: Vec<&Lead> = proposal
         .iter()
-        .filter(|l| {
-            proposal_activity.contains(&l.id)
-                || lead_paths.get(&l.id).is_some_and(|v| {
-                    v.iter().any(|(_, s)| {
-                        inr(s.at) && stage_index(ctx, s.to_stage_id).is_some_and(|i| i >= 3)
-                    })
-                })
-        })
-        .copied()
+        .filter_map(|ix| lead(*ix))
+        .filter(|l| mine(l.owner))
         .collect();
     let proposal_won = proposal_leads
         .iter()
-        .filter(|l| status(l, LeadStatus::Won))
+        .filter(|l| l.status == LeadStatus::Won)
         .count() as i64;
-    let mql: Vec<&LeadFact> = leads
-        .iter()
-        .filter(|l| l.mql_at.is_some_and(inr))
-        .copied()
+    let mql: Vec<&Lead> = cube
+        .mql_in(period)
+        .filter_map(lead)
+        .filter(|l| mine(l.owner))
         .collect();
-    let sql = mql.iter().filter(|l| l.sql_at.is_some()).count() as i64;
+    let sql = mql.iter().filter(|l| l.sql).count() as i64;
     let inflow_amount: i64 = created
         .iter()
-        .filter_map(|l| ctx.amount_base(l, ctx.day(l.created_at)))
+        .filter_map(|(_, l)| to_base(l.amount?, l.created_day))
         .sum();
-    let outflow: Vec<&LeadFact> = leads
-        .iter()
-        .filter(|l| !status(l, LeadStatus::Open) && l.closed_at.is_some_and(inr))
-        .copied()
+    let outflow: Vec<&Lead> = cube
+        .closed_in(period)
+        .filter_map(lead)
+        .filter(|l| mine(l.owner) && l.status != LeadStatus::Open)
         .collect();
     let outflow_amount: i64 = outflow
         .iter()
-        .filter_map(|l| ctx.amount_base(l, ctx.day(l.closed_at?)))
+        .filter_map(|l| to_base(l.amount?, l.closed_day?))
         .sum();
     // Coverage: open pipeline expected to close in the period over what is
     // still missing to the quota.
-    let expected_in_period: i64 = leads
-        .iter()
-        .filter(|l| {
-            status(l, LeadStatus::Open) && l.expected_close_date.is_some_and(|d| period.contains(d))
-        })
-        .filter_map(|l| ctx.amount_base(l, end_day))
+    let expected_in_period: i64 = cube
+        .open_leads()
+        .filter(|o| mine(o.owner) && o.expected_close_date.is_some_and(|d| period.contains(d)))
+        .filter_map(|o| to_base(o.amount?, end_day))
         .sum();
     let coverage =
         quota.and_then(|q| ratio(expected_in_period, q - revenue).filter(|_| q > revenue));
@@ -291,44 +305,29 @@ fn values(
         .iter()
         .filter(|p| p.role == Role::Rep && p.active)
         .collect();
-    let acts: Vec<&facts::ActivityFact> = f
-        .activities
-        .iter()
-        .filter(|a| inr(a.happened_at) && mine(Some(a.user_id)))
-        .collect();
     // Per rep: the reps' own activities over the reps.
-    let rep_ids: HashSet<Uuid> = reps.iter().map(|p| p.id.0).collect();
-    let n_acts = acts.iter().filter(|a| rep_ids.contains(&a.user_id)).count() as i64;
+    let rep_numbers: Vec<u32> = reps
+        .iter()
+        .filter_map(|p| cube.users.get(&p.id.0))
+        .collect();
+    let n_acts: i64 = cube
+        .activity_totals(period, Some(&rep_numbers))
+        .iter()
+        .sum();
     let rep_days = reps.len() as i64 * period.working_days();
-    let (selling, all_minutes) = acts.iter().fold((0i64, 0i64), |(s, a), x| {
-        let m = x.duration_minutes.unwrap_or(0) as i64;
-        let sells = ctx
-            .types
-            .get(&x.type_id)
-            .is_some_and(|t| t.counts_as_selling);
-        (s + if sells { m } else { 0 }, a + m)
-    });
+    let (selling, all_minutes) = cube.minutes(period, only);
     let leavers = people
         .iter()
         .filter(|p| p.leave_date.is_some_and(|d| period.contains(d)))
         .count() as i64;
     let head_start = people.iter().filter(|p| employed(p, period.from)).count() as i64;
     let head_end = people.iter().filter(|p| employed(p, end_day)).count() as i64;
-    let accounts: HashSet<Uuid> = won.iter().filter_map(|l| l.company_id).collect();
+    let accounts: HashSet<u32> = won.iter().map(|l| l.company).filter(|c| *c != 0).collect();
     // Ramp time: reps whose first won lead ever closed in the period.
-    let mut first_win: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
-    for l in all_won {
-        if let (Some(o), Some(c)) = (l.owner_id, l.closed_at) {
-            let e = first_win.entry(o).or_insert(c);
-            if c < *e {
-                *e = c;
-            }
-        }
-    }
     let ramps: Vec<Decimal> = people
         .iter()
         .filter_map(|p| {
-            let w = *first_win.get(&p.id.0)?;
+            let w = *sh.first_win.get(&p.id.0)?;
             let h = p.hire_date?;
             inr(w).then(|| Decimal::from((ctx.day(w) - h).num_days()))
         })
@@ -351,7 +350,7 @@ fn values(
         v.insert(k.to_string(), (u, x));
     };
     let c = |n: i64| Some(Decimal::from(n));
-    put("leads_created", Unit::Count, c(created.len() as i64));
+    put("leads_created", Unit::Count, c(total.created));
     put("won", Unit::Count, c(n_won));
     put("lost", Unit::Count, c(lost));
     put("cancelled", Unit::Count, c(cancelled));
@@ -363,7 +362,7 @@ fn values(
         Unit::Count,
         c(won
             .iter()
-            .filter(|l| l.amount_minor.is_some() && ctx.revenue(l).is_none())
+            .filter(|l| l.amount.is_some() && l.revenue.is_none())
             .count() as i64),
     );
     put("win_rate", Unit::Share, win_rate);
@@ -443,11 +442,11 @@ fn values(
     );
     let marketing = created
         .iter()
-        .filter(|l| l.source.as_deref() == Some("marketing"))
+        .filter(|(_, l)| l.source == Source::Marketing)
         .count() as i64;
     let sales_sourced = created
         .iter()
-        .filter(|l| l.source.as_deref() == Some("sales"))
+        .filter(|(_, l)| l.source == Source::Sales)
         .count() as i64;
     put(
         "marketing_sourced_share",
@@ -522,54 +521,9 @@ impl App {
         let users: Option<HashSet<Uuid>> = ctx
             .users(scope)
             .map(|v| v.into_iter().map(|u| u.0).collect());
-        let (p0, _) = ctx.instants(previous);
-        let (_, t1) = ctx.instants(period);
         let org = actor.org_id;
-        let mut c = self.conn();
-        let mut f = Facts {
-            leads: facts::lead_facts(
-                &mut c,
-                org,
-                &facts::LeadScope {
-                    since: Some(p0),
-                    pipeline,
-                    ..Default::default()
-                },
-            )
-            .await?,
-            activities: facts::activity_facts(
-                &mut c,
-                org,
-                &facts::ActivityScope {
-                    from: Some(p0),
-                    to: Some(t1),
-                    users: users
-                        .as_ref()
-                        .map(|s| s.iter().map(|u| UserId(*u)).collect()),
-                    pipeline,
-                },
-            )
-            .await?,
-            ..Default::default()
-        };
-        f.lead_pipeline = f.leads.iter().map(|l| (l.id, l.pipeline_id)).collect();
-        let stages = facts::stage_facts(
-            &mut c,
-            org,
-            &facts::LeadScope {
-                since: Some(p0),
-                pipeline,
-                ..Default::default()
-            },
-        )
-        .await?;
-        let all_won: Vec<LeadFact> = facts::lead_facts(&mut c, org, &facts::LeadScope::default())
-            .await?
-            .into_iter()
-            .filter(|l| l.status == LeadStatus::Won.as_str())
-            .collect();
         let all_goals = goals::list(
-            &mut c,
+            &mut self.conn(),
             org,
             &goals::Filter {
                 metric: Some(GoalMetric::RevenueWon),
@@ -577,20 +531,99 @@ impl App {
             },
         )
         .await?;
-        let mut out: Vec<Values> = vec![];
-        for p in [period, previous] {
-            let (quota, attainment) = self.quota_for(ctx, &f, &all_goals, p, users.as_ref());
-            out.push(values(
-                ctx,
-                &f,
-                &stages,
-                &all_won,
-                p,
-                users.as_ref(),
-                quota,
-                attainment,
-            ));
-        }
+        let first_wins = |cube: &Cube| -> HashMap<Uuid, DateTime<Utc>> {
+            cube.first_wins()
+                .into_iter()
+                .filter_map(|(u, at)| Some((cube.user_id(u)?, at)))
+                .collect()
+        };
+        let run = |cube: &Cube, first_win: HashMap<Uuid, DateTime<Utc>>| -> Vec<Values> {
+            let in_scope: Vec<bool> = cube
+                .users
+                .ids
+                .iter()
+                .map(|u| users.as_ref().is_none_or(|s| s.contains(u)))
+                .collect();
+            let only = users.as_ref().map(|s| {
+                let ids: Vec<UserId> = s.iter().map(|u| UserId(*u)).collect();
+                cube.numbers(&ids)
+            });
+            let sh = Shared {
+                in_scope,
+                only,
+                stage_pos: stage_positions(ctx, cube),
+                first_win,
+            };
+            [period, previous]
+                .into_iter()
+                .map(|p| {
+                    let (quota, attainment) =
+                        self.quota_for(ctx, cube, &all_goals, p, users.as_ref());
+                    values(ctx, cube, &sh, p, users.as_ref(), quota, attainment)
+                })
+                .collect()
+        };
+        let live = self.live_cube(ctx, org).await?;
+        let out: Vec<Values> = match (&live, pipeline) {
+            (Some(cube), None) => {
+                let cube = cube.read().expect("index lock");
+                run(&cube, first_wins(&cube))
+            }
+            _ => {
+                // Filtered by pipeline (or while the index is built): the
+                // same figures over a cube of the facts read.
+                let (p0, _) = ctx.instants(previous);
+                let (_, t1) = ctx.instants(period);
+                let mut c = self.conn();
+                let lead_scope = facts::LeadScope {
+                    since: Some(p0),
+                    pipeline,
+                    ..Default::default()
+                };
+                let leads = facts::lead_facts(&mut c, org, &lead_scope).await?;
+                let activities = facts::activity_facts(
+                    &mut c,
+                    org,
+                    &facts::ActivityScope {
+                        from: Some(p0),
+                        to: Some(t1),
+                        users: users
+                            .as_ref()
+                            .map(|s| s.iter().map(|u| UserId(*u)).collect()),
+                        pipeline,
+                    },
+                )
+                .await?;
+                let stages = facts::stage_facts(&mut c, org, &lead_scope).await?;
+                // A rep's first win counts in every pipeline.
+                let first_win = match &live {
+                    Some(cube) => first_wins(&cube.read().expect("index lock")),
+                    None => {
+                        let mut m: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+                        let all =
+                            facts::lead_facts(&mut c, org, &facts::LeadScope::default()).await?;
+                        for l in all.iter().filter(|l| l.status == LeadStatus::Won.as_str()) {
+                            if let (Some(o), Some(at)) = (l.owner_id, l.closed_at) {
+                                let e = m.entry(o).or_insert(at);
+                                if at < *e {
+                                    *e = at;
+                                }
+                            }
+                        }
+                        m
+                    }
+                };
+                let cube = Cube::from_facts(
+                    ctx.tz,
+                    ctx.rates.clone(),
+                    ctx.kinds(),
+                    &activities,
+                    &leads,
+                    &stages,
+                );
+                run(&cube, first_win)
+            }
+        };
         let mut kpis: Vec<Kpi> = out[0]
             .iter()
             .map(|(k, (unit, v))| Kpi {
@@ -645,12 +678,11 @@ impl App {
     fn quota_for(
         &self,
         ctx: &Ctx,
-        f: &Facts,
+        cube: &Cube,
         all: &[goals::Goal],
         p: Period,
         users: Option<&HashSet<Uuid>>,
     ) -> (Option<i64>, Option<Decimal>) {
-        let (t0, t1) = ctx.instants(p);
         let applies = |g: &goals::Goal| {
             let kind: PeriodKind = g.period.parse().unwrap_or(PeriodKind::Month);
             kind.containing(p.from) == p
@@ -658,16 +690,17 @@ impl App {
                 && g.valid_until.is_none_or(|u| u >= p.from)
         };
         let in_scope = |u: Uuid| users.is_none_or(|s| s.contains(&u));
+        let mut won_by: HashMap<u32, i64> = HashMap::new();
+        for w in cube.won_in(p) {
+            if let Some(r) = cube.leads[w.lead as usize].as_ref().and_then(|l| l.revenue) {
+                *won_by.entry(w.owner).or_default() += r;
+            }
+        }
         let revenue_of = |u: Uuid| -> i64 {
-            f.leads
-                .iter()
-                .filter(|l| {
-                    l.owner_id == Some(u)
-                        && l.status == LeadStatus::Won.as_str()
-                        && l.closed_at.is_some_and(|c| t0 <= c && c < t1)
-                })
-                .filter_map(|l| ctx.revenue(l))
-                .sum()
+            cube.users
+                .get(&u)
+                .and_then(|n| won_by.get(&n).copied())
+                .unwrap_or(0)
         };
         // The reps' own quotas where there are any; otherwise the goals of
         // (non-empty) teams inside the scope. Never both: a team's goal is

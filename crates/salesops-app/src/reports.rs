@@ -267,8 +267,14 @@ impl App {
             Some(cube) => Ok(run(&cube.read().expect("index lock"))),
             None => {
                 let (f, stages) = self.report_facts(actor, ctx, kind, &p).await?;
-                let cube =
-                    Cube::from_facts(ctx.tz, ctx.rates.clone(), &f.activities, &f.leads, &stages);
+                let cube = Cube::from_facts(
+                    ctx.tz,
+                    ctx.rates.clone(),
+                    ctx.kinds(),
+                    &f.activities,
+                    &f.leads,
+                    &stages,
+                );
                 Ok(run(&cube))
             }
         }
@@ -1067,14 +1073,14 @@ impl App {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analytics::Person;
     use crate::rates::RateTable;
     use proptest::prelude::*;
     use salesops_domain::{Currency, Role};
 
-    fn ctx(people: &[UserId]) -> Ctx {
+    pub(crate) fn ctx(people: &[UserId]) -> Ctx {
         let base = Currency::parse("EUR").unwrap();
         Ctx {
             tz: chrono_tz::Europe::Berlin,
@@ -1108,7 +1114,7 @@ mod tests {
 
     /// A lead created on day `c` of 2026 (0-based) and, unless open,
     /// closed `d` days later.
-    fn lead(owner: Uuid, c: i64, d: i64, status: u8, amount: i64) -> LeadFact {
+    pub(crate) fn lead(owner: Uuid, c: i64, d: i64, status: u8, amount: i64) -> LeadFact {
         let at = |day: i64| {
             "2026-01-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::days(day)
         };
@@ -1192,7 +1198,7 @@ mod tests {
             },
             stages: stages.clone(),
         }];
-        let mut cube = Cube::new(c.tz, c.rates.clone());
+        let mut cube = Cube::new(c.tz, c.rates.clone(), c.kinds());
         let mut paths = vec![];
         let mut seed: u64 = 7;
         let mut next = |n: u64| {
@@ -1231,6 +1237,7 @@ mod tests {
                 owner_id: Some(people[next(3) as usize].0),
                 closed_at: (status != "open").then(|| day(at)),
                 created_at: day(created),
+                ..Default::default()
             });
             cube.set_stage_history(id, &history);
             paths.push(LeadPath {
@@ -1275,7 +1282,7 @@ mod tests {
                 leads: raw.iter().map(|(o, cr, d, s, a)| lead(people[*o].0, *cr, *d, *s, *a)).collect(),
                 ..Default::default()
             };
-            let cube = Cube::from_facts(c.tz, c.rates.clone(), &[], &f.leads, &[]);
+            let cube = Cube::from_facts(c.tz, c.rates.clone(), c.kinds(), &[], &f.leads, &[]);
             let year = PeriodKind::Year.containing("2026-06-01".parse().unwrap());
             let months = company_report(&c, &cube, &params(year, PeriodKind::Month));
             let quarters = company_report(&c, &cube, &params(year, PeriodKind::Quarter));
@@ -1303,7 +1310,7 @@ mod tests {
                 leads: raw.iter().map(|(o, cr, d, s, a)| lead(people[*o].0, *cr, *d, *s, *a)).collect(),
                 ..Default::default()
             };
-            let cube = Cube::from_facts(c.tz, c.rates.clone(), &[], &f.leads, &[]);
+            let cube = Cube::from_facts(c.tz, c.rates.clone(), c.kinds(), &[], &f.leads, &[]);
             let h1 = PeriodKind::HalfYear.containing("2026-03-01".parse().unwrap());
             let r = team_report(&c, &cube, &params(h1, PeriodKind::Month), true);
             let total = r.total.clone().unwrap();

@@ -35,6 +35,11 @@ pub struct FeedRow {
     pub new_type_id: Option<Uuid>,
     pub new_outcome_id: Option<Uuid>,
     pub new_at: Option<DateTime<Utc>>,
+    /// An activity's lead and duration before and after (migration 0012).
+    pub old_lead_id: Option<Uuid>,
+    pub old_minutes: Option<i32>,
+    pub new_lead_id: Option<Uuid>,
+    pub new_minutes: Option<i32>,
 }
 
 /// The changes after `seq`, in sequence order, at most `limit`.
@@ -53,6 +58,10 @@ pub async fn after(c: &mut impl Conn, seq: i64, limit: u64) -> Result<Vec<FeedRo
             "new_type_id",
             "new_outcome_id",
             "new_at",
+            "old_lead_id",
+            "old_minutes",
+            "new_lead_id",
+            "new_minutes",
         ])
         .from("analytics_feed")
         .and_where(Expr::col("seq").gt(seq))
@@ -180,6 +189,8 @@ pub struct ActivityKey {
     pub type_id: Uuid,
     pub outcome_id: Option<Uuid>,
     pub happened_at: DateTime<Utc>,
+    pub lead_id: Option<Uuid>,
+    pub duration_minutes: Option<i32>,
 }
 
 /// A page of an organisation's done activities in id order, after `after`.
@@ -190,10 +201,18 @@ pub async fn activity_page(
     limit: u64,
 ) -> Result<Vec<ActivityKey>> {
     let mut q = Query::select();
-    q.columns(["id", "user_id", "type_id", "outcome_id", "happened_at"])
-        .from("activities")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("done").eq(true));
+    q.columns([
+        "id",
+        "user_id",
+        "type_id",
+        "outcome_id",
+        "happened_at",
+        "lead_id",
+        "duration_minutes",
+    ])
+    .from("activities")
+    .and_where(Expr::col("org_id").eq(org.0))
+    .and_where(Expr::col("done").eq(true));
     if let Some(a) = after {
         q.and_where(Expr::col("id").gt(a));
     }
@@ -202,7 +221,7 @@ pub async fn activity_page(
 }
 
 /// What the index keeps of a lead.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub struct LeadKey {
     pub id: Uuid,
     pub pipeline_id: Uuid,
@@ -215,9 +234,13 @@ pub struct LeadKey {
     pub owner_id: Option<Uuid>,
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub company_id: Option<Uuid>,
+    pub source: Option<String>,
+    pub mql_at: Option<DateTime<Utc>>,
+    pub sql_at: Option<DateTime<Utc>>,
 }
 
-const LEAD_KEY_COLS: [&str; 11] = [
+const LEAD_KEY_COLS: [&str; 15] = [
     "id",
     "pipeline_id",
     "stage_id",
@@ -229,6 +252,10 @@ const LEAD_KEY_COLS: [&str; 11] = [
     "owner_id",
     "closed_at",
     "created_at",
+    "company_id",
+    "source",
+    "mql_at",
+    "sql_at",
 ];
 
 /// A page of an organisation's leads in id order, after `after`.

@@ -216,8 +216,10 @@ async fn fixture(t: &TestApp) -> Fixture {
                     ForecastCategory::Pipeline
                 },
                 next_step_date: None,
-                mql_at: None,
-                sql_at: None,
+                // The marketing leads became marketing-qualified when
+                // created; L2 sales-qualified the next day.
+                mql_at: (l.source == Some("marketing")).then_some(created),
+                sql_at: (i == 1).then(|| at("2026-03-06")),
                 closed_at: closed,
                 lost_reason: None,
                 competitor: None,
@@ -401,9 +403,10 @@ async fn every_kpi_of_march_by_hand() {
                 assert_eq!(k["previous"], json!(p), "{key} previous: {k}");
             }
         }
+        // L2 and L3 became marketing-qualified in March, L2 sales-qualified.
+        assert_eq!(kpi(&v, "mql_to_sql_drop_off")["value"], json!("0.5"));
         // Zero denominators and inputs that do not exist yet are null with the reason.
-        assert_eq!(kpi(&v, "mql_to_sql_drop_off")["value"], Value::Null);
-        assert_eq!(kpi(&v, "mql_to_sql_drop_off")["reason"], json!("n/a"));
+        assert_eq!(kpi(&v, "mql_to_sql_drop_off")["previous"], Value::Null);
         assert_eq!(kpi(&v, "ramp_time_days")["value"], Value::Null);
         for (key, why) in [
             ("cac", "cost entries"),
@@ -416,6 +419,31 @@ async fn every_kpi_of_march_by_hand() {
             assert!(k["reason"].as_str().unwrap().contains(why), "{k}");
         }
         assert_eq!(kpi(&v, "revenue")["change"], json!("38000"));
+        // Filtered by the only pipeline (read from the tables): the same.
+        let pipes = t
+            .send(Req::new(Method::GET, "/api/v1/pipelines").cred(&f.admin))
+            .await
+            .json();
+        let pid = pipes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["is_default"] == json!(true))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = t
+            .send(
+                Req::new(
+                    Method::GET,
+                    format!("/api/v1/kpis?from=2026-03-01&to=2026-04-01&pipeline={pid}"),
+                )
+                .cred(&f.admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["kpis"], v["kpis"], "{}", t.backend);
 
         // Rep B's own figures, and what B may not see.
         let tok = t.token(f.rep_b).await;
@@ -989,6 +1017,8 @@ async fn same_figures(t: &TestApp, live: &axum::Router, admin: &Cred, when: &str
         "reports/pipeline?from=2026-01-01&to=2026-07-01",
         "reports/pipeline?from=2026-03-01&to=2026-04-01",
         "forecast",
+        "kpis?from=2026-03-01&to=2026-04-01",
+        "kpis?from=2026-01-01&to=2026-04-01",
     ] {
         let get = || Req::new(Method::GET, format!("/api/v1/{q}")).cred(admin);
         let a = t.send_on(live, get()).await;
