@@ -1178,6 +1178,40 @@ async fn another_instance_sees_every_write_and_agrees_with_a_fresh_start() {
             salesops_web::WebConfig::default(),
         ));
         same_figures(&t, &router, &f.admin, "loaded from a saved index").await;
+
+        // Calls stop counting as selling time: the other instance builds
+        // its index again and agrees with a fresh start. Minutes in March
+        // now: A's call 30 and proposal 60, B's call 10 (L1's went with
+        // it); selling: the proposal's 60 of 100.
+        let r = t
+            .send(
+                Req::new(Method::GET, format!("/api/v1/activity-types/{}", f.call)).cred(&f.admin),
+            )
+            .await;
+        let etag = r.header("etag").unwrap().to_string();
+        let r = t
+            .send(
+                Req::new(Method::PATCH, format!("/api/v1/activity-types/{}", f.call))
+                    .cred(&f.admin)
+                    .header("if-match", &etag)
+                    .json(json!({"counts_as_selling": false})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = t
+            .send_on(
+                &other,
+                Req::new(Method::GET, "/api/v1/kpis?from=2026-03-01&to=2026-04-01").cred(&f.admin),
+            )
+            .await
+            .json();
+        assert_eq!(
+            kpi(&v, "selling_time_share")["value"],
+            json!("0.6"),
+            "{}",
+            t.backend
+        );
+        same_figures(&t, &other, &f.admin, "after a type changed").await;
         let _ = (f.rep_a, f.rep_b);
     }
 }
