@@ -257,17 +257,20 @@ pub struct Lead {
     pub pipeline: u32,
     pub stage: u32,
     pub status: LeadStatus,
-    pub amount: Option<Money>,
-    pub probability: Option<i32>,
+    /// The amount (see [`Lead::amount`]), kept in parts: a cube holds
+    /// millions of leads.
+    amount_minor: i64,
+    currency: Option<Currency>,
+    /// The probability (see [`Lead::probability`]; -1: none).
+    prob: i16,
     pub expected_close_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     /// The local days of `created_at` and `closed_at`.
     pub created_day: NaiveDate,
     pub closed_day: Option<NaiveDate>,
-    /// A won lead's amount in the base currency at the rate of its close
-    /// day (`None`: not won, no amount or no rate).
-    pub revenue: Option<i64>,
+    /// See [`Lead::revenue`] (`i64::MIN`: none).
+    revenue_minor: i64,
     /// The company (numbered in [`Cube::companies`]; 0: none).
     pub company: u32,
     pub source: Source,
@@ -277,10 +280,41 @@ pub struct Lead {
     pub sql: bool,
 }
 
+impl Lead {
+    /// The amount, in its currency.
+    pub fn amount(&self) -> Option<Money> {
+        self.currency.map(|c| Money::new(self.amount_minor, c))
+    }
+
+    /// The lead's own win probability (percent), if set.
+    pub fn probability(&self) -> Option<i32> {
+        (self.prob >= 0).then_some(i32::from(self.prob))
+    }
+
+    /// A won lead's amount in the base currency at the rate of its close
+    /// day (`None`: not won, no amount or no rate).
+    pub fn revenue(&self) -> Option<i64> {
+        (self.revenue_minor != i64::MIN).then_some(self.revenue_minor)
+    }
+
+    fn set_revenue(&mut self, r: Option<i64>) {
+        self.revenue_minor = r.unwrap_or(i64::MIN);
+    }
+}
+
+/// A probability as kept (-1: none; out of range: none).
+fn prob_of(p: Option<i32>) -> i16 {
+    p.and_then(|p| i16::try_from(p).ok())
+        .filter(|p| *p >= 0)
+        .unwrap_or(-1)
+}
+
 /// A stage change of a lead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
-    pub from: Option<u32>,
+    /// Did the lead change stage (`false`: a change of status recorded in
+    /// the stage it was in)?
+    pub moved: bool,
     /// The stage (numbered in [`Cube::stages`]).
     pub to: u32,
     pub at: DateTime<Utc>,
@@ -672,7 +706,7 @@ impl Cube {
             match l.status {
                 LeadStatus::Won => {
                     closed.won = 1;
-                    match l.revenue {
+                    match l.revenue() {
                         Some(r) => closed.revenue = r,
                         None => closed.won_without_rate = 1,
                     }
@@ -704,8 +738,8 @@ impl Cube {
             owner: l.owner,
             pipeline: l.pipeline,
             stage: l.stage,
-            amount: l.amount,
-            probability: l.probability,
+            amount: l.amount(),
+            probability: l.probability(),
             expected_close_date: l.expected_close_date,
         });
         let parts = self.contribution(l);
@@ -797,14 +831,17 @@ impl Cube {
             pipeline: self.pipelines.intern(k.pipeline_id),
             stage: self.stages.intern(k.stage_id),
             status,
-            amount,
-            probability: k.probability,
+            amount_minor: amount.map_or(0, |m| m.minor),
+            currency: amount.map(|m| m.currency),
+            prob: prob_of(k.probability),
             expected_close_date: k.expected_close_date,
             created_at: k.created_at,
             closed_at: k.closed_at,
             created_day: self.day(k.created_at),
             closed_day: k.closed_at.map(|c| self.day(c)),
-            revenue: self.revenue_of(status, amount, k.closed_at),
+            revenue_minor: self
+                .revenue_of(status, amount, k.closed_at)
+                .unwrap_or(i64::MIN),
             company: k.company_id.map(|c| self.companies.intern(c)).unwrap_or(0),
             source: Source::parse(k.source.as_deref()),
             mql_day: k.mql_at.map(|t| self.day(t)),
@@ -857,7 +894,7 @@ impl Cube {
         let steps = history
             .iter()
             .map(|h| Step {
-                from: h.from_stage_id.map(|s| self.stages.intern(s)),
+                moved: h.from_stage_id != Some(h.to_stage_id),
                 to: self.stages.intern(h.to_stage_id),
                 at: h.at,
                 day: h.at.with_timezone(&self.tz).date_naive(),
@@ -873,7 +910,7 @@ impl Cube {
             return;
         };
         let step = Step {
-            from: h.from_stage_id.map(|s| self.stages.intern(s)),
+            moved: h.from_stage_id != Some(h.to_stage_id),
             to: self.stages.intern(h.to_stage_id),
             at: h.at,
             day: h.at.with_timezone(&self.tz).date_naive(),
@@ -887,8 +924,27 @@ impl Cube {
     pub fn sort_steps(&mut self) {
         for h in &mut self.steps {
             h.sort_by_key(|s| s.at);
+        }
+        self.shrink();
+    }
+
+    /// Gives back what the lists grown while building hold in reserve.
+    pub fn shrink(&mut self) {
+        for h in &mut self.steps {
             h.shrink_to_fit();
         }
+        self.steps.shrink_to_fit();
+        self.leads.shrink_to_fit();
+        for d in [
+            &mut self.closed_on,
+            &mut self.moved_on,
+            &mut self.created_on,
+            &mut self.mql_on,
+        ] {
+            d.slots.iter_mut().for_each(Vec::shrink_to_fit);
+        }
+        self.won_on.slots.iter_mut().for_each(Vec::shrink_to_fit);
+        self.proposals.slots.iter_mut().for_each(Vec::shrink_to_fit);
     }
 
     fn set_steps(&mut self, ix: u32, steps: Vec<Step>) {
@@ -917,9 +973,9 @@ impl Cube {
         self.mql_on.clear();
         for ix in 0..self.leads.len() {
             if let Some(l) = &self.leads[ix] {
-                let revenue = self.revenue_of(l.status, l.amount, l.closed_at);
+                let revenue = self.revenue_of(l.status, l.amount(), l.closed_at);
                 if let Some(l) = self.leads[ix].as_mut() {
-                    l.revenue = revenue;
+                    l.set_revenue(revenue);
                 }
                 self.apply_lead(ix as u32, 1);
             }
@@ -1005,6 +1061,11 @@ impl Cube {
     /// The open leads.
     pub fn open_leads(&self) -> impl Iterator<Item = &OpenLead> {
         self.open.values()
+    }
+
+    /// The open leads with their numbers.
+    pub fn open_entries(&self) -> impl Iterator<Item = (u32, &OpenLead)> {
+        self.open.iter().map(|(ix, o)| (*ix, o))
     }
 
     pub fn lead_count(&self) -> usize {
@@ -1528,11 +1589,11 @@ pub mod file {
                 uuid(w, self.pipelines.ids[l.pipeline as usize])?;
                 uuid(w, self.stages.ids[l.stage as usize])?;
                 str_(w, l.status.as_str())?;
-                opt(w, l.amount, |w, m| {
+                opt(w, l.amount(), |w, m| {
                     i64_(w, m.minor)?;
                     str_(w, m.currency.code())
                 })?;
-                opt(w, l.probability, |w, p| u32_(w, p as u32))?;
+                opt(w, l.probability(), |w, p| u32_(w, p as u32))?;
                 opt(w, l.expected_close_date, |w, d| {
                     u32_(w, day_number(d) as u32)
                 })?;
@@ -1555,9 +1616,7 @@ pub mod file {
                 let steps = &self.steps[ix];
                 u32_(w, steps.len() as u32)?;
                 for s in steps {
-                    opt(w, s.from.map(|f| self.stages.ids[f as usize]), |w, x| {
-                        uuid(w, x)
-                    })?;
+                    u8_(w, u8::from(s.moved))?;
                     uuid(w, self.stages.ids[s.to as usize])?;
                     time(w, s.at)?;
                 }
@@ -1680,14 +1739,15 @@ pub mod file {
                     pipeline: c.pipelines.intern(pipeline_id),
                     stage: c.stages.intern(stage_id),
                     status,
-                    amount,
-                    probability,
+                    amount_minor: amount.map_or(0, |m| m.minor),
+                    currency: amount.map(|m| m.currency),
+                    prob: prob_of(probability),
                     expected_close_date,
                     created_at,
                     closed_at,
                     created_day: c.day(created_at),
                     closed_day: closed_at.map(|t| c.day(t)),
-                    revenue: c.revenue_of(status, amount, closed_at),
+                    revenue_minor: c.revenue_of(status, amount, closed_at).unwrap_or(i64::MIN),
                     company: company.map(|x| c.companies.intern(x)).unwrap_or(0),
                     source,
                     mql_day,
@@ -1697,13 +1757,14 @@ pub mod file {
                 let steps = r_u32(r)?;
                 history.clear();
                 for _ in 0..steps {
-                    let from_stage_id = r_opt(r, |r| r_uuid(r))?;
+                    let moved = r_u8(r)? != 0;
                     let to_stage_id = r_uuid(r)?;
                     let at = r_time(r)?;
                     history.push(StageKey {
                         id: Uuid::nil(),
                         lead_id: id,
-                        from_stage_id,
+                        // What `moved` says is all the index keeps.
+                        from_stage_id: (!moved).then_some(to_stage_id),
                         to_stage_id,
                         at,
                     });
@@ -1712,6 +1773,7 @@ pub mod file {
                     c.push_step(h);
                 }
             }
+            c.shrink();
             Ok(c)
         }
     }

@@ -653,7 +653,7 @@ impl App {
     }
 }
 
-const MAGIC: &[u8] = b"salesops analytic index 2\n";
+const MAGIC: &[u8] = b"salesops analytic index 3\n";
 
 fn write_snapshot(
     path: &std::path::Path,

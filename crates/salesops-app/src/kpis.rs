@@ -163,7 +163,7 @@ fn values(
         .filter_map(|w| lead(w.lead))
         .collect();
     let n_won = won.len() as i64;
-    let revenue: i64 = won.iter().filter_map(|l| l.revenue).sum();
+    let revenue: i64 = won.iter().filter_map(|l| l.revenue()).sum();
     let lost = total.lost;
     let cancelled = total.cancelled;
     let cycles: Vec<Decimal> = won
@@ -183,17 +183,14 @@ fn values(
     // then (the open leads, and those closed on its last day or later).
     let now = salesops_store::now();
     let mut open_at_end: Vec<(u32, &Lead)> = cube
-        .open_leads()
-        .filter(|o| mine(o.owner))
-        .filter_map(|o| {
-            let ix = cube.lead_number(&o.id)?;
-            Some((ix, lead(ix)?))
-        })
+        .open_entries()
+        .filter(|(_, o)| mine(o.owner))
+        .filter_map(|(ix, _)| Some((ix, lead(ix)?)))
         .filter(|(_, l)| t1 > now || l.created_at < t1)
         .collect();
     if t1 <= now {
         open_at_end.extend(
-            cube.closed_from(period.to.pred_opt().unwrap_or(period.to))
+            cube.closed_from(period.to)
                 .filter_map(|ix| Some((ix, lead(ix)?)))
                 .filter(|(_, l)| {
                     mine(l.owner) && l.created_at < t1 && l.closed_at.is_some_and(|c| c >= t1)
@@ -211,10 +208,10 @@ fn values(
     let mut pipeline_value = 0i64;
     let mut weighted = Decimal::ZERO;
     for (ix, l) in &open_at_end {
-        if let Some(a) = l.amount.and_then(|m| to_base(m, end_day)) {
+        if let Some(a) = l.amount().and_then(|m| to_base(m, end_day)) {
             pipeline_value += a;
             let p = l
-                .probability
+                .probability()
                 .map(i64::from)
                 .or_else(|| {
                     let st = cube.stages.ids[stage_at_end(*ix, l) as usize];
@@ -272,7 +269,7 @@ fn values(
     let sql = mql.iter().filter(|l| l.sql).count() as i64;
     let inflow_amount: i64 = created
         .iter()
-        .filter_map(|(_, l)| to_base(l.amount?, l.created_day))
+        .filter_map(|(_, l)| to_base(l.amount()?, l.created_day))
         .sum();
     let outflow: Vec<&Lead> = cube
         .closed_in(period)
@@ -281,7 +278,7 @@ fn values(
         .collect();
     let outflow_amount: i64 = outflow
         .iter()
-        .filter_map(|l| to_base(l.amount?, l.closed_day?))
+        .filter_map(|l| to_base(l.amount()?, l.closed_day?))
         .sum();
     // Coverage: open pipeline expected to close in the period over what is
     // still missing to the quota.
@@ -362,7 +359,7 @@ fn values(
         Unit::Count,
         c(won
             .iter()
-            .filter(|l| l.amount.is_some() && l.revenue.is_none())
+            .filter(|l| l.amount().is_some() && l.revenue().is_none())
             .count() as i64),
     );
     put("win_rate", Unit::Share, win_rate);
@@ -692,7 +689,10 @@ impl App {
         let in_scope = |u: Uuid| users.is_none_or(|s| s.contains(&u));
         let mut won_by: HashMap<u32, i64> = HashMap::new();
         for w in cube.won_in(p) {
-            if let Some(r) = cube.leads[w.lead as usize].as_ref().and_then(|l| l.revenue) {
+            if let Some(r) = cube.leads[w.lead as usize]
+                .as_ref()
+                .and_then(|l| l.revenue())
+            {
                 *won_by.entry(w.owner).or_default() += r;
             }
         }

@@ -687,7 +687,7 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
             let mut last: Option<(usize, DateTime<Utc>)> = None;
             for h in &cube.steps[*ix as usize] {
                 // A status change within the same stage is not an entry.
-                let moved = h.from != Some(h.to);
+                let moved = h.moved;
                 if let Some(i) = position[h.to as usize]
                     && moved
                 {
