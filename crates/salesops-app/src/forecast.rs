@@ -26,8 +26,9 @@ pub struct Cell {
 pub struct Line {
     pub id: Option<Uuid>,
     pub name: String,
-    /// The months with open leads, in order.
-    pub months: Vec<(String, Cell)>,
+    /// The months with open leads, in order: the number of the month in
+    /// [`Forecast::months`] and the sums.
+    pub months: Vec<(u16, Cell)>,
     pub total: Cell,
     /// The exact sum of amount × probability over every month.
     total_x100: i128,
@@ -57,9 +58,9 @@ impl Line {
 
     /// Adds the sums of `count` leads in `month` (months in order, each
     /// once); the weighted amount is rounded once per cell.
-    fn add_sum(&mut self, month: &str, count: i64, amount: i64, weighted_x100: i128) {
+    fn add_sum(&mut self, month: u16, count: i64, amount: i64, weighted_x100: i128) {
         self.months.push((
-            month.to_owned(),
+            month,
             Cell {
                 count,
                 amount,
@@ -298,7 +299,7 @@ pub fn build(
             }
         };
         for (i, a) in row.iter().enumerate().filter(|(_, a)| a.count > 0) {
-            l.add_sum(&names[i], a.count, a.amount, a.weighted_x100);
+            l.add_sum(i as u16, a.count, a.amount, a.weighted_x100);
         }
         lines.insert(k, l);
     }

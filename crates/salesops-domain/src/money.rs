@@ -82,6 +82,10 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// Room for any amount [`Money::amount_str`] writes: 20 digits, a sign
+/// and a point.
+pub const AMOUNT_BUF: usize = 24;
+
 impl Money {
     pub fn new(minor: i64, currency: Currency) -> Money {
         Money { minor, currency }
@@ -175,15 +179,33 @@ impl Money {
 
     /// The amount as a decimal string with the currency's decimal places ("30000.00").
     pub fn amount_string(&self) -> String {
-        // What `to_decimal().to_string()` writes, without the decimal.
-        let e = self.currency.exponent();
-        if e == 0 {
-            return self.minor.to_string();
+        self.amount_str(&mut [0; AMOUNT_BUF]).to_owned()
+    }
+
+    /// [`Money::amount_string`] written into `buf`, for writing many
+    /// amounts without allocating.
+    pub fn amount_str<'b>(&self, buf: &'b mut [u8; AMOUNT_BUF]) -> &'b str {
+        // What `to_decimal().to_string()` writes, without the decimal:
+        // digits from the right, the point after `exponent` of them.
+        let e = self.currency.exponent() as usize;
+        let mut a = self.minor.unsigned_abs();
+        let mut i = AMOUNT_BUF;
+        let mut n = 0;
+        while a > 0 || n <= e {
+            if n == e && e > 0 {
+                i -= 1;
+                buf[i] = b'.';
+            }
+            i -= 1;
+            buf[i] = b'0' + (a % 10) as u8;
+            a /= 10;
+            n += 1;
         }
-        let p = 10u64.pow(e);
-        let a = self.minor.unsigned_abs();
-        let sign = if self.minor < 0 { "-" } else { "" };
-        format!("{sign}{}.{:0w$}", a / p, a % p, w = e as usize)
+        if self.minor < 0 {
+            i -= 1;
+            buf[i] = b'-';
+        }
+        std::str::from_utf8(&buf[i..]).unwrap_or("0")
     }
 
     /// The amount as people read it: German "12.500,00", English "12,500.00"

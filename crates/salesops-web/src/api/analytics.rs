@@ -198,44 +198,107 @@ pub struct ForecastOut {
     pub without_amount: i64,
 }
 
-fn cell(c: &Cell, base: Currency) -> CellOut {
-    CellOut {
-        count: c.count,
-        amount: Money::new(c.amount, base).amount_string(),
-        weighted: Money::new(c.weighted, base).amount_string(),
+/// The forecast as JSON, written straight from the figures: the document
+/// [`ForecastOut`] describes, without building it first (a forecast of a
+/// large organisation has thousands of lines).
+pub struct ForecastJson {
+    pub forecast: Forecast,
+    pub base: Currency,
+    pub scope: Scope,
+}
+
+/// An amount of the base currency, as a decimal string.
+struct Amount(i64, Currency);
+
+impl Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0; salesops_domain::money::AMOUNT_BUF];
+        s.serialize_str(Money::new(self.0, self.1).amount_str(&mut buf))
     }
 }
 
-fn line(l: &Line, base: Currency) -> ForecastLineOut {
-    ForecastLineOut {
-        id: l.id,
-        name: l.name.clone(),
-        months: l
+struct CellJson<'a>(&'a Cell, Currency);
+
+impl Serialize for CellJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("CellOut", 3)?;
+        m.serialize_field("count", &self.0.count)?;
+        m.serialize_field("amount", &Amount(self.0.amount, self.1))?;
+        m.serialize_field("weighted", &Amount(self.0.weighted, self.1))?;
+        m.end()
+    }
+}
+
+struct MonthJson<'a>(&'a str, &'a Cell, Currency);
+
+impl Serialize for MonthJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("MonthOut", 4)?;
+        m.serialize_field("month", self.0)?;
+        m.serialize_field("count", &self.1.count)?;
+        m.serialize_field("amount", &Amount(self.1.amount, self.2))?;
+        m.serialize_field("weighted", &Amount(self.1.weighted, self.2))?;
+        m.end()
+    }
+}
+
+struct LineJson<'a>(&'a Line, &'a [String], Currency);
+
+impl Serialize for LineJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let LineJson(l, names, base) = self;
+        let months = Seq(l
             .months
             .iter()
-            .map(|(m, c)| MonthOut {
-                month: m.clone(),
-                count: c.count,
-                amount: Money::new(c.amount, base).amount_string(),
-                weighted: Money::new(c.weighted, base).amount_string(),
-            })
-            .collect(),
-        total: cell(&l.total, base),
+            .map(|(i, c)| MonthJson(names.get(*i as usize).map_or("", String::as_str), c, *base)));
+        let mut m = s.serialize_struct("ForecastLineOut", 4)?;
+        m.serialize_field("id", &l.id)?;
+        m.serialize_field("name", &l.name)?;
+        m.serialize_field("months", &months)?;
+        m.serialize_field("total", &CellJson(&l.total, *base))?;
+        m.end()
     }
 }
 
-pub fn forecast_out(f: &Forecast, base: Currency, scope: Scope) -> ForecastOut {
-    let (scope, scope_id) = scope_parts(scope);
-    ForecastOut {
-        currency: base.code().into(),
-        scope,
-        scope_id,
-        months: f.months.clone(),
-        total: line(&f.total, base),
-        by_pipeline: f.by_pipeline.iter().map(|l| line(l, base)).collect(),
-        by_team: f.by_team.iter().map(|l| line(l, base)).collect(),
-        by_user: f.by_user.iter().map(|l| line(l, base)).collect(),
-        without_amount: f.without_amount,
+/// A sequence written from an iterator (once).
+struct Seq<I>(I);
+
+impl<I, T> Serialize for Seq<I>
+where
+    I: Iterator<Item = T> + Clone,
+    T: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone())
+    }
+}
+
+impl Serialize for ForecastJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let f = &self.forecast;
+        let (scope, scope_id) = scope_parts(self.scope);
+        fn lines<'a>(
+            v: &'a [Line],
+            names: &'a [String],
+            base: Currency,
+        ) -> Seq<impl Iterator<Item = LineJson<'a>> + Clone> {
+            Seq(v.iter().map(move |l| LineJson(l, names, base)))
+        }
+        let mut m = s.serialize_struct("ForecastOut", 9)?;
+        m.serialize_field("currency", self.base.code())?;
+        m.serialize_field("scope", &scope)?;
+        m.serialize_field("scope_id", &scope_id)?;
+        m.serialize_field("months", &f.months)?;
+        m.serialize_field("total", &LineJson(&f.total, &f.months, self.base))?;
+        m.serialize_field("by_pipeline", &lines(&f.by_pipeline, &f.months, self.base))?;
+        m.serialize_field("by_team", &lines(&f.by_team, &f.months, self.base))?;
+        m.serialize_field("by_user", &lines(&f.by_user, &f.months, self.base))?;
+        m.serialize_field("without_amount", &f.without_amount)?;
+        m.end()
     }
 }
 
@@ -246,7 +309,7 @@ pub async fn forecast(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<ScopeQuery>,
-) -> ApiResult<Json<ForecastOut>> {
+) -> ApiResult<Json<ForecastJson>> {
     let scope = scope_of(&s, &auth, q.team.as_deref(), q.user.as_deref())?;
     let mut errs = Invalid::default();
     let pipeline = q
@@ -262,5 +325,9 @@ pub async fn forecast(
     errs.into_result()?;
     let base = base(&s, &auth).await?;
     let (f, _) = s.app.forecast(&auth.actor, scope, pipeline).await?;
-    Ok(Json(forecast_out(&f, base, scope)))
+    Ok(Json(ForecastJson {
+        forecast: f,
+        base,
+        scope,
+    }))
 }
