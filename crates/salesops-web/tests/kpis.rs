@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
-use common::{Cred, Req, TestApp};
+use common::{Cred, PASSWORD, Req, TestApp, get, ui_login};
 use salesops_domain::{ActivityId, ForecastCategory, HistoryId, LeadId, LeadStatus, UserId};
 use salesops_store::activities::Activity;
 use salesops_store::leads::{HistoryEntry, Lead};
@@ -516,6 +516,39 @@ async fn the_weighted_pipeline_by_close_month_by_hand() {
             .send(Req::new(Method::GET, "/api/v1/forecast?pipeline=nope").cred(&tok))
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The page: per rep, B's line and the total, by month.
+        let cookie = ui_login(&t, "admin@test.example", PASSWORD).await;
+        let page = t
+            .raw(get("/reports/forecast?view=user", &cookie, "de"))
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "{}: {}",
+            t.backend,
+            page.text()
+        );
+        let html = page.text();
+        assert!(html.contains("Gewichtete Pipeline"), "{html}");
+        let table = &html[html.find("id=\"forecast\"").unwrap()..];
+        for needle in [
+            "2026-03",
+            "2026-05",
+            "<th>b</th>",
+            "10.000,00",
+            "4.000,00",
+            "14.000,00",
+            "48.000,00",
+        ] {
+            assert!(table.contains(needle), "{needle} missing: {table}");
+        }
+        assert!(html.contains("<svg"), "a chart");
+        let page = t
+            .raw(get("/reports/forecast?pipeline=nope", &cookie, "en"))
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.text().contains("pipeline"), "{}", page.text());
     }
 }
 

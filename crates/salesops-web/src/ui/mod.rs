@@ -131,6 +131,7 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/reports", get(reports::index))
         .route("/dashboard", get(reports::dashboard))
         .route("/reports/drill", get(reports::drill))
+        .route("/reports/forecast", get(reports::forecast_page))
         .route("/reports/{kind}", get(reports::show_report))
         .route("/planner/apply", post(goals::apply))
         .route("/imports", get(imports::index))

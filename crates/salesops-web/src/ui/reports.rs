@@ -911,3 +911,190 @@ pub async fn dashboard(State(s): State<AppState>, session: Session, uri: Uri) ->
     };
     render(&page)
 }
+
+/// One line of the weighted pipeline as the page shows it.
+pub struct ForecastRow {
+    pub label: String,
+    pub total: bool,
+    /// Per month: weighted amount, amount, count.
+    pub cells: Vec<[String; 3]>,
+    pub sum: [String; 3],
+}
+
+#[derive(Template)]
+#[template(path = "forecast.html")]
+struct ForecastPage {
+    ctx: PageCtx,
+    kinds: Vec<Choice>,
+    views: Vec<Choice>,
+    teams: Vec<Choice>,
+    users: Vec<Choice>,
+    pipelines: Vec<Choice>,
+    months: Vec<String>,
+    rows: Vec<ForecastRow>,
+    chart: String,
+    without_amount: i64,
+    json_href: String,
+}
+
+/// The weighted open pipeline by expected close month: per pipeline, team
+/// or user (the same figures as `GET /api/v1/forecast`).
+pub async fn forecast_page(State(s): State<AppState>, session: Session, uri: Uri) -> Response {
+    let lang = session.actor().locale;
+    let q = query(&uri);
+    let a = session.actor();
+    let view = q
+        .get("view")
+        .filter(|v| ["pipeline", "team", "user"].contains(&v.as_str()))
+        .cloned()
+        .unwrap_or_else(|| "team".into());
+    let result = async {
+        let scope = crate::api::analytics::scope_of(
+            &s,
+            &session.auth,
+            q.get("team").map(String::as_str),
+            q.get("user").map(String::as_str),
+        )
+        .map_err(app_error)?;
+        let mut errs = salesops_domain::Invalid::default();
+        let pipeline = q.get("pipeline").filter(|x| !x.is_empty()).and_then(|x| {
+            errs.check(
+                "pipeline",
+                x.parse::<salesops_domain::PipelineId>()
+                    .map_err(|_| "must be a pipeline id"),
+            )
+        });
+        errs.into_result()?;
+        let (f, actx) = s.app.forecast(a, scope, pipeline).await?;
+        Ok::<_, AppError>((f, actx, scope, pipeline))
+    }
+    .await;
+    let (f, actx, scope, pipeline) = match result {
+        Ok(x) => x,
+        Err(e) => return UiError::new(lang, e).into_response(),
+    };
+    let ctx = session.ctx("reports");
+    let base = actx.base;
+    let money = |m: i64| {
+        show(
+            &ctx,
+            base,
+            Unit::Money,
+            Some(salesops_domain::Money::new(m, base).to_decimal()),
+        )
+    };
+    let month_label = |m: &str| {
+        if m == "none" {
+            ctx.t("forecast-no-date")
+        } else {
+            m.to_string()
+        }
+    };
+    let cells = |c: &salesops_app::forecast::Cell| {
+        [
+            money(c.weighted),
+            money(c.amount),
+            number(ctx.lang, c.count.into()),
+        ]
+    };
+    let row = |l: &salesops_app::forecast::Line, label: String, total: bool| {
+        let mut v = vec![[String::new(), String::new(), String::new()]; f.months.len()];
+        for (i, c) in &l.months {
+            if let Some(slot) = v.get_mut(*i as usize) {
+                *slot = cells(c);
+            }
+        }
+        ForecastRow {
+            label,
+            total,
+            cells: v,
+            sum: cells(&l.total),
+        }
+    };
+    let lines = match view.as_str() {
+        "pipeline" => &f.by_pipeline,
+        "user" => &f.by_user,
+        _ => &f.by_team,
+    };
+    let mut rows: Vec<ForecastRow> = lines
+        .iter()
+        .map(|l| row(l, l.name.clone(), false))
+        .collect();
+    rows.push(row(&f.total, ctx.t("report-total"), true));
+    // Amount and weighted amount per month of the whole scope.
+    let mut amount = vec![Decimal::ZERO; f.months.len()];
+    let mut weighted = vec![Decimal::ZERO; f.months.len()];
+    for (i, c) in &f.total.months {
+        amount[*i as usize] = salesops_domain::Money::new(c.amount, base).to_decimal();
+        weighted[*i as usize] = salesops_domain::Money::new(c.weighted, base).to_decimal();
+    }
+    let months: Vec<String> = f.months.iter().map(|m| month_label(m)).collect();
+    let chart = bar_chart(
+        ctx.lang,
+        &months,
+        &[
+            (ctx.t("forecast-amount"), amount),
+            (ctx.t("forecast-weighted"), weighted),
+        ],
+    );
+    let (scope_team, scope_user) = match scope {
+        Scope::Team(t) => (t.to_string(), String::new()),
+        Scope::User(u) => (String::new(), u.to_string()),
+        Scope::Org => (String::new(), String::new()),
+    };
+    let sees_all = can(a, Resource::Report, Action::Read, None);
+    let teams = actx
+        .teams
+        .iter()
+        .filter(|t| sees_all || a.teams().contains(&t.id))
+        .map(|t| choice(t.id.to_string(), t.name.clone(), &scope_team))
+        .collect();
+    let visible: Vec<_> = if sees_all {
+        actx.people.iter().collect()
+    } else {
+        let mut ids = vec![a.user_id];
+        for t in a.teams() {
+            ids.extend(actx.members_of(t));
+        }
+        actx.people.iter().filter(|x| ids.contains(&x.id)).collect()
+    };
+    let users = visible
+        .iter()
+        .map(|x| choice(x.id.to_string(), x.name.clone(), &scope_user))
+        .collect();
+    let pipeline_sel = pipeline.map(|x| x.to_string()).unwrap_or_default();
+    let pipelines = actx
+        .pipelines
+        .iter()
+        .map(|x| {
+            choice(
+                x.pipeline.id.to_string(),
+                x.pipeline.name.clone(),
+                &pipeline_sel,
+            )
+        })
+        .collect();
+    let views = ["pipeline", "team", "user"]
+        .iter()
+        .map(|v| choice(*v, ctx.t(&format!("forecast-by-{v}")), &view))
+        .collect();
+    let mut kinds: Vec<Choice> = Kind::ALL
+        .iter()
+        .map(|k| choice(k.as_str(), ctx.t(&format!("report-{}", k.as_str())), ""))
+        .collect();
+    kinds.push(choice("forecast", ctx.t("report-forecast"), "forecast"));
+    let page = ForecastPage {
+        kinds,
+        views,
+        teams,
+        users,
+        pipelines,
+        months,
+        rows,
+        chart,
+        without_amount: f.without_amount,
+        json_href: format!("/api/v1/forecast?{}", qs(&q, &[], &["view"])),
+        ctx,
+    };
+    render(&page)
+}
