@@ -925,6 +925,12 @@ impl Cube {
         for h in &mut self.steps {
             h.sort_by_key(|s| s.at);
         }
+        // The histories grew interleaved while building; copied afresh in
+        // lead order they lie together as a loaded index's do, which the
+        // reports that walk them feel (the old copies go afterwards, so the
+        // new ones do not fill their holes).
+        let fresh: Vec<Vec<Step>> = self.steps.iter().map(|h| h.as_slice().to_vec()).collect();
+        self.steps = fresh;
         self.shrink();
     }
 

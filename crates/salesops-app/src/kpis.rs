@@ -136,6 +136,14 @@ struct Shared {
     first_win: HashMap<Uuid, DateTime<Utc>>,
 }
 
+/// What the revenue goals give a period: the quota of the scope, the share
+/// of reps who reached theirs, the ramp time to quota.
+struct Quota {
+    quota: Option<i64>,
+    attainment: Option<Decimal>,
+    ramp: Option<Decimal>,
+}
+
 /// The values of one period.
 fn values(
     ctx: &Ctx,
@@ -143,9 +151,13 @@ fn values(
     sh: &Shared,
     period: Period,
     users: Option<&HashSet<Uuid>>,
-    quota: Option<i64>,
-    attainment: Option<Decimal>,
+    q: Quota,
 ) -> Values {
+    let Quota {
+        quota,
+        attainment,
+        ramp: ramp_quota,
+    } = q;
     let (t0, t1) = ctx.instants(period);
     let inr = |t: DateTime<Utc>| t0 <= t && t < t1;
     let mine = |owner: u32| sh.in_scope.get(owner as usize).copied().unwrap_or(false);
@@ -482,6 +494,7 @@ fn values(
         ),
     );
     put("ramp_time_days", Unit::Days, ramp);
+    put("ramp_time_to_quota_days", Unit::Days, ramp_quota);
     v
 }
 
@@ -556,7 +569,13 @@ impl App {
                 .map(|p| {
                     let (quota, attainment) =
                         self.quota_for(ctx, cube, &all_goals, p, users.as_ref());
-                    values(ctx, cube, &sh, p, users.as_ref(), quota, attainment)
+                    let ramp = ramp_to_quota(ctx, cube, &all_goals, p, users.as_ref());
+                    let q = Quota {
+                        quota,
+                        attainment,
+                        ramp,
+                    };
+                    values(ctx, cube, &sh, p, users.as_ref(), q)
                 })
                 .collect()
         };
@@ -635,6 +654,12 @@ impl App {
                     "quota_attainment_rate" => {
                         "n/a (no rep has a revenue goal for the period)".to_string()
                     }
+                    "ramp_time_days" => {
+                        "n/a (no one with a hire date won a first lead in the period)".to_string()
+                    }
+                    "ramp_time_to_quota_days" => "n/a (no one with a hire date first reached \
+                        80 % of a monthly revenue quota in the period)"
+                        .to_string(),
                     _ => "n/a".to_string(),
                 }),
             })
@@ -680,13 +705,6 @@ impl App {
         p: Period,
         users: Option<&HashSet<Uuid>>,
     ) -> (Option<i64>, Option<Decimal>) {
-        let applies = |g: &goals::Goal| {
-            let kind: PeriodKind = g.period.parse().unwrap_or(PeriodKind::Month);
-            kind.containing(p.from) == p
-                && g.valid_from < p.to
-                && g.valid_until.is_none_or(|u| u >= p.from)
-        };
-        let in_scope = |u: Uuid| users.is_none_or(|s| s.contains(&u));
         let mut won_by: HashMap<u32, i64> = HashMap::new();
         for w in cube.won_in(p) {
             if let Some(r) = cube.leads[w.lead as usize]
@@ -702,34 +720,7 @@ impl App {
                 .and_then(|n| won_by.get(&n).copied())
                 .unwrap_or(0)
         };
-        // The reps' own quotas where there are any; otherwise the goals of
-        // (non-empty) teams inside the scope. Never both: a team's goal is
-        // usually the sum of its members'.
-        let mut per_rep: HashMap<Uuid, i64> = HashMap::new();
-        let mut team_quota = None::<i64>;
-        for g in all.iter().filter(|g| applies(g)) {
-            match (g.assignee, g.user_id, g.team_id) {
-                (GoalAssignee::User, Some(u), _) if in_scope(u) => {
-                    *per_rep.entry(u).or_default() += g.target;
-                }
-                (GoalAssignee::EachMember, _, Some(t)) => {
-                    for m in ctx.direct_members(salesops_domain::TeamId(t)) {
-                        if in_scope(m.0) {
-                            *per_rep.entry(m.0).or_default() += g.target;
-                        }
-                    }
-                }
-                (GoalAssignee::Team, _, Some(t)) => {
-                    let members = ctx.members_of(salesops_domain::TeamId(t));
-                    if !members.is_empty()
-                        && users.is_none_or(|s| members.iter().all(|m| s.contains(&m.0)))
-                    {
-                        *team_quota.get_or_insert(0) += g.target;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let (per_rep, team_quota) = quotas(ctx, all, p, users);
         let quota = if per_rep.is_empty() {
             team_quota
         } else {
@@ -741,4 +732,102 @@ impl App {
             .count() as i64;
         (quota, ratio(reached, per_rep.len() as i64))
     }
+}
+
+/// The revenue quotas for period `p`: per rep in the scope (their own
+/// revenue goals of exactly that period and their line of each-member
+/// goals), and the goals of (non-empty) teams inside the scope, summed.
+/// Reps' quotas, where there are any, stand for the scope's; a team's goal
+/// is usually the sum of its members'.
+fn quotas(
+    ctx: &Ctx,
+    all: &[goals::Goal],
+    p: Period,
+    users: Option<&HashSet<Uuid>>,
+) -> (HashMap<Uuid, i64>, Option<i64>) {
+    let applies = |g: &goals::Goal| {
+        let kind: PeriodKind = g.period.parse().unwrap_or(PeriodKind::Month);
+        kind.containing(p.from) == p
+            && g.valid_from < p.to
+            && g.valid_until.is_none_or(|u| u >= p.from)
+    };
+    let in_scope = |u: Uuid| users.is_none_or(|s| s.contains(&u));
+    let mut per_rep: HashMap<Uuid, i64> = HashMap::new();
+    let mut team_quota = None::<i64>;
+    for g in all.iter().filter(|g| applies(g)) {
+        match (g.assignee, g.user_id, g.team_id) {
+            (GoalAssignee::User, Some(u), _) if in_scope(u) => {
+                *per_rep.entry(u).or_default() += g.target;
+            }
+            (GoalAssignee::EachMember, _, Some(t)) => {
+                for m in ctx.direct_members(salesops_domain::TeamId(t)) {
+                    if in_scope(m.0) {
+                        *per_rep.entry(m.0).or_default() += g.target;
+                    }
+                }
+            }
+            (GoalAssignee::Team, _, Some(t)) => {
+                let members = ctx.members_of(salesops_domain::TeamId(t));
+                if !members.is_empty()
+                    && users.is_none_or(|s| members.iter().all(|m| s.contains(&m.0)))
+                {
+                    *team_quota.get_or_insert(0) += g.target;
+                }
+            }
+            _ => {}
+        }
+    }
+    (per_rep, team_quota)
+}
+
+/// Ramp time to quota (METRICS.md, ramp time, second part): for each person
+/// of the scope with a hire date, the first calendar month from the month
+/// of hire whose revenue won reached 80 % of their monthly revenue quota;
+/// the mean of the days from the hire date to the last day of that month,
+/// over the people whose month ends in `period`. People without a monthly
+/// revenue quota are not counted.
+fn ramp_to_quota(
+    ctx: &Ctx,
+    cube: &Cube,
+    all: &[goals::Goal],
+    period: Period,
+    users: Option<&HashSet<Uuid>>,
+) -> Option<Decimal> {
+    let last = period.to.pred_opt()?.min(ctx.today);
+    let mut months: HashMap<Period, (HashMap<Uuid, i64>, Vec<crate::cube::LeadSums>)> =
+        HashMap::new();
+    let mut days: Vec<Decimal> = vec![];
+    for p in ctx
+        .people
+        .iter()
+        .filter(|p| users.is_none_or(|s| s.contains(&p.id.0)))
+    {
+        let Some(hired) = p.hire_date.filter(|h| *h <= last) else {
+            continue;
+        };
+        let n = cube.users.get(&p.id.0);
+        let mut m = PeriodKind::Month.containing(hired);
+        while m.from <= last {
+            let (quota, sums) = months
+                .entry(m)
+                .or_insert_with(|| (quotas(ctx, all, m, users).0, cube.lead_sums(m, None)));
+            let revenue = n
+                .and_then(|n| sums.get(n as usize))
+                .map_or(0, |s| s.revenue);
+            if let Some(q) = quota.get(&p.id.0).filter(|q| **q > 0)
+                && i128::from(revenue) * 100 >= i128::from(*q) * 80
+            {
+                let end = m.to.pred_opt().unwrap_or(m.to);
+                if period.contains(end) {
+                    days.push(Decimal::from((end - hired).num_days()));
+                }
+                break;
+            }
+            m = PeriodKind::Month.containing(m.to);
+        }
+    }
+    if days.is_empty() {
+        return None;
+    }
+    Some((days.iter().copied().sum::<Decimal>() / Decimal::from(days.len())).round_dp(1))
 }

@@ -445,6 +445,36 @@ async fn every_kpi_of_march_by_hand() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         assert_eq!(r.json()["kpis"], v["kpis"], "{}", t.backend);
 
+        // A was hired on 15 January: first win 20 February (36 days); the
+        // first month at 80 % of the 60,000 quota is March (50,000; January
+        // 0, February 12,000): 75 days to 31 March.
+        let r = t
+            .send(Req::new(Method::GET, format!("/api/v1/users/{}", f.rep_a)).cred(&f.admin))
+            .await;
+        let etag = r.header("etag").unwrap().to_string();
+        let r = t
+            .send(
+                Req::new(Method::PATCH, format!("/api/v1/users/{}", f.rep_a))
+                    .cred(&f.admin)
+                    .header("if-match", &etag)
+                    .json(json!({"hire_date": "2026-01-15"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let hired = t
+            .send(
+                Req::new(Method::GET, "/api/v1/kpis?from=2026-03-01&to=2026-04-01").cred(&f.admin),
+            )
+            .await
+            .json();
+        assert_eq!(kpi(&hired, "ramp_time_days")["value"], Value::Null);
+        assert_eq!(kpi(&hired, "ramp_time_days")["previous"], json!("36"));
+        assert_eq!(kpi(&hired, "ramp_time_to_quota_days")["value"], json!("75"));
+        assert_eq!(
+            kpi(&hired, "ramp_time_to_quota_days")["previous"],
+            Value::Null
+        );
+
         // Rep B's own figures, and what B may not see.
         let tok = t.token(f.rep_b).await;
         let r = t

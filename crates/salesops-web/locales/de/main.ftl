@@ -655,6 +655,7 @@ kpi-profit_margin = Gewinnmarge
 kpi-proposal_to_close = Angebot → Abschluss
 kpi-quota_attainment_rate = Verkäufer mit erreichter Quote
 kpi-ramp_time_days = Einarbeitungszeit (Tage bis zum ersten Abschluss)
+kpi-ramp_time_to_quota_days = Einarbeitungszeit (Tage bis zu 80 % der Monatsquote)
 kpi-revenue_per_account = Umsatz je Kunde
 kpi-sales_cycle_mean = Verkaufszyklus (Mittel, Tage)
 kpi-sales_efficiency = Vertriebseffizienz

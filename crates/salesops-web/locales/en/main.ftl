@@ -655,6 +655,7 @@ kpi-profit_margin = Profit margin
 kpi-proposal_to_close = Proposal → close
 kpi-quota_attainment_rate = Reps at quota
 kpi-ramp_time_days = Ramp time (days to first win)
+kpi-ramp_time_to_quota_days = Ramp time (days to 80 % of quota in a month)
 kpi-revenue_per_account = Revenue per account
 kpi-sales_cycle_mean = Sales cycle (mean days)
 kpi-sales_efficiency = Sales efficiency
