@@ -74,8 +74,40 @@ pub enum Db {
 
 /// A transaction on one of the two databases. Dropped without `commit`, it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Pg(Transaction<'static, Postgres>),
+}
+
+/// A SQLite transaction, holding its database's writer lane while it
+/// writes (see [`writer_lane`]).
+pub struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+    _lane: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl SqliteTx {
+    pub(crate) fn reading(tx: Transaction<'static, Sqlite>) -> SqliteTx {
+        SqliteTx { tx, _lane: None }
+    }
+}
+
+/// SQLite lets one transaction write at a time. The writers of this
+/// process queue for it here, each woken as soon as the one before has
+/// committed, instead of in SQLite's busy handler, which retries after
+/// sleeping 1, 2, 5, 10, … ms: at a few hundred writes a second those
+/// sleeps, not the work, made the slowest requests. (Another process
+/// writing to the same file still meets the busy handler.)
+static SQLITE_WRITERS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Default::default);
+
+fn writer_lane(p: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
+    let key = p
+        .connect_options()
+        .get_filename()
+        .to_string_lossy()
+        .into_owned();
+    let mut lanes = SQLITE_WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    lanes.entry(key).or_default().clone()
 }
 
 /// Bound parameters one statement may carry: SQLite's limit (PostgreSQL's,
@@ -129,12 +161,28 @@ fn redact_userinfo(url: &str) -> String {
 
 /// Opens a pool for `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`).
 pub async fn connect(url: &str) -> Result<Db> {
+    connect_with(url, false).await
+}
+
+/// Opens a pool for a server: as [`connect`], but on SQLite a commit does
+/// not copy the write-ahead log into the database when the log has grown
+/// (`wal_autocheckpoint=0`), which would make that one request wait for
+/// the copy and its `fsync`; the server calls [`Db::checkpoint`] in the
+/// background instead.
+pub async fn connect_server(url: &str) -> Result<Db> {
+    connect_with(url, true).await
+}
+
+async fn connect_with(url: &str, server: bool) -> Result<Db> {
     let open_err = |reason: String| StoreError::Open {
         url: redact_url(url),
         reason,
     };
     if url.starts_with("sqlite:") {
-        let opts = sqlite_options(url).map_err(open_err)?;
+        let mut opts = sqlite_options(url).map_err(open_err)?;
+        if server {
+            opts = opts.pragma("wal_autocheckpoint", "0");
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
@@ -259,6 +307,22 @@ impl Db {
         }
     }
 
+    /// Copies what the write-ahead log holds into the database without
+    /// waiting for readers or blocking writers (SQLite's passive
+    /// checkpoint; PostgreSQL checkpoints by itself). Returns the pages
+    /// in the log and those copied.
+    pub async fn checkpoint(&self) -> Result<(i64, i64)> {
+        match self {
+            Db::Sqlite(pool) => {
+                let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(pool)
+                    .await?;
+                Ok((row.1, row.2))
+            }
+            Db::Pg(_) => Ok((0, 0)),
+        }
+    }
+
     /// Applies every pending migration. On PostgreSQL an advisory lock makes
     /// concurrent starts of several instances safe.
     pub async fn migrate(&self) -> Result<()> {
@@ -273,7 +337,18 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so two writers never deadlock on lock upgrade.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                // As long as SQLite's busy timeout: a writer waits that long
+                // at most, then fails as it would have.
+                let lane =
+                    tokio::time::timeout(Duration::from_secs(10), writer_lane(p).lock_owned())
+                        .await
+                        .map_err(|_| StoreError::Db(sqlx::Error::PoolTimedOut))?;
+                Tx::Sqlite(SqliteTx {
+                    tx: p.begin_with("BEGIN IMMEDIATE").await?,
+                    _lane: Some(lane),
+                })
+            }
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -298,7 +373,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t) => t.tx.commit().await?,
             Tx::Pg(t) => t.commit().await?,
         }
         Ok(())
@@ -539,10 +614,10 @@ impl AsExecutor for PgPool {
         self
     }
 }
-impl AsExecutor for Transaction<'static, Sqlite> {
+impl AsExecutor for SqliteTx {
     type Ex<'c> = &'c mut sqlx::SqliteConnection;
     fn as_executor(&mut self) -> &mut sqlx::SqliteConnection {
-        self
+        &mut self.tx
     }
 }
 impl AsExecutor for Transaction<'static, Postgres> {
@@ -744,6 +819,35 @@ pub async fn bump_version(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server's pool leaves the write-ahead log to the checkpoint it
+    /// runs in the background; the checkpoint copies all of it.
+    #[tokio::test]
+    async fn a_server_checkpoints_in_the_background_not_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = connect_server(&url).await.unwrap();
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        sqlx::query("CREATE TABLE t (x TEXT)")
+            .execute(pool)
+            .await
+            .unwrap();
+        // Far more than the 1,000 pages after which a commit would copy
+        // the log itself.
+        let big = "x".repeat(3_000);
+        for _ in 0..1_500 {
+            sqlx::query("INSERT INTO t VALUES (?)")
+                .bind(&big)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        let (log, copied) = db.checkpoint().await.unwrap();
+        assert!(log > 1_000, "the commits left the log alone: {log} pages");
+        assert_eq!(copied, log, "the checkpoint copied it all");
+    }
 
     #[test]
     fn migration_lists_are_identical() {

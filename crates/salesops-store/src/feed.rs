@@ -155,7 +155,9 @@ pub async fn prune_written_before(c: &mut impl Conn, before: DateTime<Utc>) -> R
 /// its first read), on PostgreSQL `REPEATABLE READ, READ ONLY`.
 pub async fn begin_snapshot(db: &Db) -> Result<Tx> {
     Ok(match db {
-        Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN DEFERRED").await?),
+        Db::Sqlite(p) => Tx::Sqlite(crate::db::SqliteTx::reading(
+            p.begin_with("BEGIN DEFERRED").await?,
+        )),
         Db::Pg(p) => Tx::Pg(
             p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await?,

@@ -27,5 +27,5 @@ pub mod users;
 
 pub use db::{
     Backend, Bind, BulkRow, Conn, Db, Inserts, StoreError, Tx, bump_version, connect,
-    connect_for_load, like_pattern, now, redact_url, search_text,
+    connect_for_load, connect_server, like_pattern, now, redact_url, search_text,
 };

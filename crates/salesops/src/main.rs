@@ -229,7 +229,16 @@ fn init_logging(c: &Config) {
 
 /// Opens and migrates the database and makes sure the organisation exists.
 async fn open(config: &Config) -> anyhow::Result<App> {
-    let db = salesops_store::connect(&config.database_url).await?;
+    open_with(config, false).await
+}
+
+/// [`open`], for the server when `server` (see `connect_server`).
+async fn open_with(config: &Config, server: bool) -> anyhow::Result<App> {
+    let db = if server {
+        salesops_store::connect_server(&config.database_url).await?
+    } else {
+        salesops_store::connect(&config.database_url).await?
+    };
     db.migrate().await.with_context(|| {
         format!(
             "migrating {}",
@@ -685,7 +694,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let app = open(&config).await?;
+    let app = open_with(&config, true).await?;
     if demo {
         print_demo(&app, demo::DEFAULT_SEED).await?;
     }
@@ -719,6 +728,20 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             }
         }
     });
+    // SQLite: the write-ahead log is copied into the database here, off
+    // the requests' path (see `connect_server`).
+    let checkpoints = tokio::spawn({
+        let db = app.db.clone();
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = db.checkpoint().await {
+                    tracing::warn!(error = %e, "checkpoint failed");
+                }
+            }
+        }
+    });
     let addr = listener.local_addr()?;
     println!("salesops is serving on http://{addr}");
     tracing::info!(%addr, "listening");
@@ -726,6 +749,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .context("serving")?;
     housekeeping.abort();
+    checkpoints.abort();
     let _ = stop_index.send(true);
     index.abort();
     app.db.close().await;
