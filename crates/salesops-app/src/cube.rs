@@ -60,6 +60,15 @@ impl Source {
     }
 }
 
+/// Puts lead `ix` on a day's list (`sign` 1) or takes it off (-1).
+fn listed(list: &mut Vec<u32>, ix: u32, sign: i64) {
+    if sign > 0 {
+        list.push(ix);
+    } else if let Some(i) = list.iter().position(|x| *x == ix) {
+        list.swap_remove(i);
+    }
+}
+
 /// Per-day slots, growing at either end as days appear.
 #[derive(Clone, Debug, Default)]
 pub struct DayVec<T> {
@@ -766,29 +775,12 @@ impl Cube {
                 self.open.remove(&ix);
             }
         }
-        {
-            let list = self.created_on.get_mut(created_day);
-            if sign > 0 {
-                list.push(ix);
-            } else if let Some(i) = list.iter().position(|x| *x == ix) {
-                list.swap_remove(i);
-            }
-        }
+        listed(self.created_on.get_mut(created_day), ix, sign);
         if let Some(day) = mql_day {
-            let list = self.mql_on.get_mut(day);
-            if sign > 0 {
-                list.push(ix);
-            } else if let Some(i) = list.iter().position(|x| *x == ix) {
-                list.swap_remove(i);
-            }
+            listed(self.mql_on.get_mut(day), ix, sign);
         }
         if let Some(day) = closed {
-            let list = self.closed_on.get_mut(day);
-            if sign > 0 {
-                list.push(ix);
-            } else if let Some(i) = list.iter().position(|x| *x == ix) {
-                list.swap_remove(i);
-            }
+            listed(self.closed_on.get_mut(day), ix, sign);
             if let Some(cycle) = won_cycle {
                 let list = self.won_on.get_mut(day);
                 if sign > 0 {
@@ -956,13 +948,10 @@ impl Cube {
     fn set_steps(&mut self, ix: u32, steps: Vec<Step>) {
         let old = std::mem::take(&mut self.steps[ix as usize]);
         for s in &old {
-            let list = self.moved_on.get_mut(s.day);
-            if let Some(i) = list.iter().position(|x| *x == ix) {
-                list.swap_remove(i);
-            }
+            listed(self.moved_on.get_mut(s.day), ix, -1);
         }
         for s in &steps {
-            self.moved_on.get_mut(s.day).push(ix);
+            listed(self.moved_on.get_mut(s.day), ix, 1);
         }
         self.steps[ix as usize] = steps;
     }

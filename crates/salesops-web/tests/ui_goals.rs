@@ -180,6 +180,25 @@ async fn report_pages_and_the_dashboard_render_with_drill_down() {
             .await;
         let html = page.text();
         assert!(html.contains("<svg class=\"chart\""), "a chart: {html}");
+        assert!(
+            html.contains("<select name=\"by\">"),
+            "rows per member or team: {html}"
+        );
+        let per_team = t
+            .raw(get(
+                "/reports/team?preset=this_month&by=team",
+                &cookie,
+                "de",
+            ))
+            .await;
+        assert_eq!(per_team.status, StatusCode::OK, "{}", per_team.text());
+        assert!(
+            per_team
+                .text()
+                .contains("<option value=\"team\" selected>Team</option>"),
+            "{}",
+            per_team.text()
+        );
         let href = html
             .split("href=\"")
             .map(|s| s.split('"').next().unwrap())

@@ -186,6 +186,8 @@ struct ReportPage {
     kinds: Vec<Choice>,
     presets: Vec<Choice>,
     buckets: Vec<Choice>,
+    /// The team report's rows: per member or per team.
+    bys: Vec<Choice>,
     teams: Vec<Choice>,
     users: Vec<Choice>,
     pipelines: Vec<Choice>,
@@ -393,47 +395,7 @@ pub async fn show_report(
             )
         })
         .collect();
-    let scope_team = match p.scope {
-        Scope::Team(t) => t.to_string(),
-        _ => String::new(),
-    };
-    let scope_user = match p.scope {
-        Scope::User(u) => u.to_string(),
-        _ => String::new(),
-    };
-    let sees_all = can(a, Resource::Report, Action::Read, None);
-    let teams = actx
-        .teams
-        .iter()
-        .filter(|t| sees_all || a.teams().contains(&t.id))
-        .map(|t| choice(t.id.to_string(), t.name.clone(), &scope_team))
-        .collect();
-    let visible_users: Vec<_> = match p.scope {
-        _ if sees_all => actx.people.iter().collect(),
-        _ => {
-            let mut ids = vec![a.user_id];
-            for t in a.teams() {
-                ids.extend(actx.members_of(t));
-            }
-            actx.people.iter().filter(|x| ids.contains(&x.id)).collect()
-        }
-    };
-    let users = visible_users
-        .iter()
-        .map(|x| choice(x.id.to_string(), x.name.clone(), &scope_user))
-        .collect();
-    let pipeline_sel = r.pipeline.map(|x| x.to_string()).unwrap_or_default();
-    let pipelines = actx
-        .pipelines
-        .iter()
-        .map(|x| {
-            choice(
-                x.pipeline.id.to_string(),
-                x.pipeline.name.clone(),
-                &pipeline_sel,
-            )
-        })
-        .collect();
+    let (teams, users, pipelines) = filter_choices(&actx, a, p.scope, r.pipeline);
     let kinds = Kind::ALL
         .iter()
         .map(|k| {
@@ -472,11 +434,17 @@ pub async fn show_report(
             (label, v.clone())
         })
         .collect();
+    let by = q.get("by").cloned().unwrap_or_else(|| "member".into());
+    let bys = ["member", "team"]
+        .iter()
+        .map(|b| choice(*b, ctx.t(&format!("report-by-{b}")), &by))
+        .collect();
     let page = ReportPage {
         kind: kind.as_str(),
         kinds,
         presets,
         buckets,
+        bys,
         teams,
         users,
         pipelines,
@@ -937,6 +905,55 @@ struct ForecastPage {
     json_href: String,
 }
 
+/// The choices of a report's filters: the teams and the people the actor
+/// may see (all for those who read every report), and the pipelines; the
+/// scope's team or person and `pipeline` selected.
+fn filter_choices(
+    actx: &salesops_app::analytics::Ctx,
+    a: &salesops_app::permissions::Actor,
+    scope: Scope,
+    pipeline: Option<salesops_domain::PipelineId>,
+) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>) {
+    let (scope_team, scope_user) = match scope {
+        Scope::Team(t) => (t.to_string(), String::new()),
+        Scope::User(u) => (String::new(), u.to_string()),
+        Scope::Org => (String::new(), String::new()),
+    };
+    let sees_all = can(a, Resource::Report, Action::Read, None);
+    let teams = actx
+        .teams
+        .iter()
+        .filter(|t| sees_all || a.teams().contains(&t.id))
+        .map(|t| choice(t.id.to_string(), t.name.clone(), &scope_team))
+        .collect();
+    let visible: Vec<_> = if sees_all {
+        actx.people.iter().collect()
+    } else {
+        let mut ids = vec![a.user_id];
+        for t in a.teams() {
+            ids.extend(actx.members_of(t));
+        }
+        actx.people.iter().filter(|x| ids.contains(&x.id)).collect()
+    };
+    let users = visible
+        .iter()
+        .map(|x| choice(x.id.to_string(), x.name.clone(), &scope_user))
+        .collect();
+    let pipeline_sel = pipeline.map(|x| x.to_string()).unwrap_or_default();
+    let pipelines = actx
+        .pipelines
+        .iter()
+        .map(|x| {
+            choice(
+                x.pipeline.id.to_string(),
+                x.pipeline.name.clone(),
+                &pipeline_sel,
+            )
+        })
+        .collect();
+    (teams, users, pipelines)
+}
+
 /// The weighted open pipeline by expected close month: per pipeline, team
 /// or user (the same figures as `GET /api/v1/forecast`).
 pub async fn forecast_page(State(s): State<AppState>, session: Session, uri: Uri) -> Response {
@@ -1037,43 +1054,7 @@ pub async fn forecast_page(State(s): State<AppState>, session: Session, uri: Uri
             (ctx.t("forecast-weighted"), weighted),
         ],
     );
-    let (scope_team, scope_user) = match scope {
-        Scope::Team(t) => (t.to_string(), String::new()),
-        Scope::User(u) => (String::new(), u.to_string()),
-        Scope::Org => (String::new(), String::new()),
-    };
-    let sees_all = can(a, Resource::Report, Action::Read, None);
-    let teams = actx
-        .teams
-        .iter()
-        .filter(|t| sees_all || a.teams().contains(&t.id))
-        .map(|t| choice(t.id.to_string(), t.name.clone(), &scope_team))
-        .collect();
-    let visible: Vec<_> = if sees_all {
-        actx.people.iter().collect()
-    } else {
-        let mut ids = vec![a.user_id];
-        for t in a.teams() {
-            ids.extend(actx.members_of(t));
-        }
-        actx.people.iter().filter(|x| ids.contains(&x.id)).collect()
-    };
-    let users = visible
-        .iter()
-        .map(|x| choice(x.id.to_string(), x.name.clone(), &scope_user))
-        .collect();
-    let pipeline_sel = pipeline.map(|x| x.to_string()).unwrap_or_default();
-    let pipelines = actx
-        .pipelines
-        .iter()
-        .map(|x| {
-            choice(
-                x.pipeline.id.to_string(),
-                x.pipeline.name.clone(),
-                &pipeline_sel,
-            )
-        })
-        .collect();
+    let (teams, users, pipelines) = filter_choices(&actx, a, scope, pipeline);
     let views = ["pipeline", "team", "user"]
         .iter()
         .map(|v| choice(*v, ctx.t(&format!("forecast-by-{v}")), &view))
