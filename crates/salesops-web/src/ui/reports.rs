@@ -396,16 +396,7 @@ pub async fn show_report(
         })
         .collect();
     let (teams, users, pipelines) = filter_choices(&actx, a, p.scope, r.pipeline);
-    let kinds = Kind::ALL
-        .iter()
-        .map(|k| {
-            choice(
-                k.as_str(),
-                ctx.t(&format!("report-{}", k.as_str())),
-                kind.as_str(),
-            )
-        })
-        .collect();
+    let kinds = report_tabs(&ctx, kind.as_str());
     let chart_series: Vec<(String, Vec<Decimal>)> = r
         .chart
         .iter()
@@ -905,6 +896,17 @@ struct ForecastPage {
     json_href: String,
 }
 
+/// The tabs of the report pages (the five reports and the weighted
+/// pipeline), `current` marked.
+fn report_tabs(ctx: &PageCtx, current: &str) -> Vec<Choice> {
+    Kind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .chain(["forecast"])
+        .map(|k| choice(k, ctx.t(&format!("report-{k}")), current))
+        .collect()
+}
+
 /// The choices of a report's filters: the teams and the people the actor
 /// may see (all for those who read every report), and the pipelines; the
 /// scope's team or person and `pipeline` selected.
@@ -1059,11 +1061,7 @@ pub async fn forecast_page(State(s): State<AppState>, session: Session, uri: Uri
         .iter()
         .map(|v| choice(*v, ctx.t(&format!("forecast-by-{v}")), &view))
         .collect();
-    let mut kinds: Vec<Choice> = Kind::ALL
-        .iter()
-        .map(|k| choice(k.as_str(), ctx.t(&format!("report-{}", k.as_str())), ""))
-        .collect();
-    kinds.push(choice("forecast", ctx.t("report-forecast"), "forecast"));
+    let kinds = report_tabs(&ctx, "forecast");
     let page = ForecastPage {
         kinds,
         views,
