@@ -210,16 +210,7 @@ impl Ctx {
 
     /// What the analytic index reads of the activity types.
     pub fn kinds(&self) -> crate::cube::Kinds {
-        let mut k = crate::cube::Kinds::default();
-        for (id, t) in &self.types {
-            if t.counts_as_selling {
-                k.selling.insert(*id);
-            }
-            if t.kind == ActivityKind::Proposal {
-                k.proposal.insert(*id);
-            }
-        }
-        k
+        crate::cube::Kinds::of(self.types.values())
     }
 
     pub fn kind_of(&self, a: &ActivityFact) -> Option<ActivityKind> {
@@ -229,8 +220,13 @@ impl Ctx {
     /// A meeting that took place: done, of kind meeting, and without a
     /// negative outcome (a no-show is not held).
     pub fn is_meeting_held(&self, a: &ActivityFact) -> bool {
-        self.kind_of(a) == Some(ActivityKind::Meeting)
-            && a.outcome_id
+        self.meeting_held(a.type_id, a.outcome_id)
+    }
+
+    /// [`Ctx::is_meeting_held`] for an activity of `type_id` with `outcome`.
+    pub fn meeting_held(&self, type_id: Uuid, outcome: Option<Uuid>) -> bool {
+        self.types.get(&type_id).map(|t| t.kind) == Some(ActivityKind::Meeting)
+            && outcome
                 .and_then(|o| self.outcomes.get(&o))
                 .is_none_or(|o| o.positive)
     }

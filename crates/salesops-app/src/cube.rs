@@ -25,7 +25,8 @@ use crate::rates::RateTable;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use salesops_domain::periods::Period;
-use salesops_domain::{Currency, LeadStatus, Money};
+use salesops_domain::{ActivityKind, Currency, LeadStatus, Money};
+use salesops_store::activity_types::ActivityType;
 use salesops_store::feed::{LeadKey, StageKey};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -37,6 +38,22 @@ use uuid::Uuid;
 pub struct Kinds {
     pub selling: HashSet<Uuid>,
     pub proposal: HashSet<Uuid>,
+}
+
+impl Kinds {
+    /// What the cube reads of `types`.
+    pub fn of<'a>(types: impl IntoIterator<Item = &'a ActivityType>) -> Kinds {
+        let mut k = Kinds::default();
+        for t in types {
+            if t.counts_as_selling {
+                k.selling.insert(t.id.0);
+            }
+            if t.kind == ActivityKind::Proposal {
+                k.proposal.insert(t.id.0);
+            }
+        }
+        k
+    }
 }
 
 /// Where a lead came from, as the KPIs read it.
@@ -60,11 +77,11 @@ impl Source {
     }
 }
 
-/// Puts lead `ix` on a day's list (`sign` 1) or takes it off (-1).
-fn listed(list: &mut Vec<u32>, ix: u32, sign: i64) {
-    if sign > 0 {
-        list.push(ix);
-    } else if let Some(i) = list.iter().position(|x| *x == ix) {
+/// Puts `item` on a day's list (`sign` 1) or takes one of it off (-1).
+fn listed<T: PartialEq>(list: &mut Vec<T>, item: T, sign: impl Into<i64>) {
+    if sign.into() > 0 {
+        list.push(item);
+    } else if let Some(i) = list.iter().position(|x| *x == item) {
         list.swap_remove(i);
     }
 }
@@ -575,12 +592,7 @@ impl Cube {
         if let Some(lead) = a.lead
             && self.kinds.proposal.contains(&a.type_id)
         {
-            let list = self.proposals.get_mut(day);
-            if sign > 0 {
-                list.push(lead);
-            } else if let Some(i) = list.iter().position(|x| *x == lead) {
-                list.swap_remove(i);
-            }
+            listed(self.proposals.get_mut(day), lead, sign);
         }
     }
 
@@ -782,16 +794,13 @@ impl Cube {
         if let Some(day) = closed {
             listed(self.closed_on.get_mut(day), ix, sign);
             if let Some(cycle) = won_cycle {
-                let list = self.won_on.get_mut(day);
-                if sign > 0 {
-                    list.push(Won {
-                        lead: ix,
-                        owner: owner as u32,
-                        cycle,
-                    });
-                } else if let Some(i) = list.iter().position(|x| x.lead == ix) {
-                    list.swap_remove(i);
-                }
+                // Taken off with what it was put on with (the same record).
+                let won = Won {
+                    lead: ix,
+                    owner: owner as u32,
+                    cycle,
+                };
+                listed(self.won_on.get_mut(day), won, sign);
             }
         }
     }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use salesops_domain::goals::{Pace, pace};
 use salesops_domain::periods::{Period, PeriodKind};
 use salesops_domain::{
-    ActivityKind, GoalAssignee, GoalId, GoalMetric, Invalid, Money, PipelineId, TeamId, UserId,
+    GoalAssignee, GoalId, GoalMetric, Invalid, Money, PipelineId, TeamId, UserId,
 };
 use salesops_store::goals::{self, Goal};
 use salesops_store::now;
@@ -72,13 +72,7 @@ fn measure_cube(
     leads: &[LeadSums],
 ) -> i64 {
     let counted = |pair: &(Uuid, Option<Uuid>)| match spec.metric {
-        GoalMetric::MeetingsHeld => {
-            ctx.types.get(&pair.0).map(|t| t.kind) == Some(ActivityKind::Meeting)
-                && pair
-                    .1
-                    .and_then(|o| ctx.outcomes.get(&o))
-                    .is_none_or(|o| o.positive)
-        }
+        GoalMetric::MeetingsHeld => ctx.meeting_held(pair.0, pair.1),
         _ => {
             spec.activity_type.is_none_or(|t| pair.0 == t)
                 && spec.outcome.is_none_or(|o| pair.1 == Some(o))
@@ -582,6 +576,7 @@ mod tests {
     use crate::reports::tests::{ctx, lead};
     use chrono::{DateTime, Utc};
     use proptest::prelude::*;
+    use salesops_domain::ActivityKind;
     use salesops_domain::{ActivityTypeId, OrgId, OutcomeId};
     use salesops_store::activity_types::{ActivityType, Outcome};
     use salesops_store::analytics::ActivityFact;

@@ -306,17 +306,8 @@ impl App {
 
     /// What the index reads of an organisation's activity types.
     async fn org_kinds(&self, org: OrgId) -> Result<Kinds> {
-        let mut k = Kinds::default();
         let types = salesops_store::activity_types::list_types(&mut self.conn(), org, true).await?;
-        for t in types {
-            if t.counts_as_selling {
-                k.selling.insert(t.id.0);
-            }
-            if t.kind == salesops_domain::ActivityKind::Proposal {
-                k.proposal.insert(t.id.0);
-            }
-        }
-        Ok(k)
+        Ok(Kinds::of(&types))
     }
 
     /// Reads the feed and applies what is new; returns the number of

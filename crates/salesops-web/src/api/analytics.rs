@@ -23,6 +23,17 @@ pub struct ScopeQuery {
     pub pipeline: Option<String>,
 }
 
+/// The `pipeline` parameter: none when absent or empty, an error on
+/// `pipeline` in `errs` when it is not a pipeline id.
+pub fn pipeline_param(errs: &mut Invalid, v: Option<&str>) -> Option<PipelineId> {
+    v.filter(|x| !x.is_empty()).and_then(|x| {
+        errs.check(
+            "pipeline",
+            x.parse::<PipelineId>().map_err(|_| "must be a pipeline id"),
+        )
+    })
+}
+
 /// The scope of `?team=` or `?user=` (not both); the actor's default without either.
 pub fn scope_of(
     s: &AppState,
@@ -134,16 +145,7 @@ pub async fn kpis(
         today,
     )?;
     let mut errs = Invalid::default();
-    let pipeline = q
-        .pipeline
-        .as_deref()
-        .filter(|x| !x.is_empty())
-        .and_then(|x| {
-            errs.check(
-                "pipeline",
-                x.parse::<PipelineId>().map_err(|_| "must be a pipeline id"),
-            )
-        });
+    let pipeline = pipeline_param(&mut errs, q.pipeline.as_deref());
     errs.into_result()?;
     let base = base(&s, &auth).await?;
     let r = s.app.kpis(&auth.actor, scope, period, pipeline).await?;
@@ -312,16 +314,7 @@ pub async fn forecast(
 ) -> ApiResult<Json<ForecastJson>> {
     let scope = scope_of(&s, &auth, q.team.as_deref(), q.user.as_deref())?;
     let mut errs = Invalid::default();
-    let pipeline = q
-        .pipeline
-        .as_deref()
-        .filter(|x| !x.is_empty())
-        .and_then(|x| {
-            errs.check(
-                "pipeline",
-                x.parse::<PipelineId>().map_err(|_| "must be a pipeline id"),
-            )
-        });
+    let pipeline = pipeline_param(&mut errs, q.pipeline.as_deref());
     errs.into_result()?;
     let base = base(&s, &auth).await?;
     let (f, _) = s.app.forecast(&auth.actor, scope, pipeline).await?;

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use salesops_app::analytics::resolve_period;
 use salesops_app::reports::{Kind, Params, Report, Row, Unit};
 use salesops_domain::periods::PeriodKind;
-use salesops_domain::{Invalid, Locale, PipelineId};
+use salesops_domain::{Invalid, Locale};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -211,16 +211,7 @@ pub async fn params(s: &AppState, auth: &Auth, q: &ReportQuery) -> ApiResult<(Pa
             None
         }
     };
-    let pipeline = q
-        .pipeline
-        .as_deref()
-        .filter(|x| !x.is_empty())
-        .and_then(|x| {
-            errs.check(
-                "pipeline",
-                x.parse::<PipelineId>().map_err(|_| "must be a pipeline id"),
-            )
-        });
+    let pipeline = super::analytics::pipeline_param(&mut errs, q.pipeline.as_deref());
     let bucket = match q.bucket.as_deref().filter(|x| !x.is_empty()) {
         None => Some(PeriodKind::Week),
         Some(b) => errs.check("bucket", b.parse::<PeriodKind>()),

@@ -976,13 +976,8 @@ pub async fn forecast_page(State(s): State<AppState>, session: Session, uri: Uri
         )
         .map_err(app_error)?;
         let mut errs = salesops_domain::Invalid::default();
-        let pipeline = q.get("pipeline").filter(|x| !x.is_empty()).and_then(|x| {
-            errs.check(
-                "pipeline",
-                x.parse::<salesops_domain::PipelineId>()
-                    .map_err(|_| "must be a pipeline id"),
-            )
-        });
+        let pipeline =
+            crate::api::analytics::pipeline_param(&mut errs, q.get("pipeline").map(String::as_str));
         errs.into_result()?;
         let (f, actx) = s.app.forecast(a, scope, pipeline).await?;
         Ok::<_, AppError>((f, actx, scope, pipeline))
