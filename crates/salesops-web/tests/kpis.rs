@@ -579,6 +579,15 @@ async fn the_weighted_pipeline_by_close_month_by_hand() {
             .await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.text().contains("pipeline"), "{}", page.text());
+        let page = t
+            .raw(get("/reports/forecast?view=region", &cookie, "en"))
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.text().contains("pipeline, team or user"),
+            "{}",
+            page.text()
+        );
     }
 }
 

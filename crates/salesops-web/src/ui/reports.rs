@@ -964,10 +964,16 @@ pub async fn forecast_page(State(s): State<AppState>, session: Session, uri: Uri
     let a = session.actor();
     let view = q
         .get("view")
-        .filter(|v| ["pipeline", "team", "user"].contains(&v.as_str()))
+        .filter(|v| !v.is_empty())
         .cloned()
         .unwrap_or_else(|| "team".into());
     let result = async {
+        if !["pipeline", "team", "user"].contains(&view.as_str()) {
+            return Err(AppError::Invalid(salesops_domain::Invalid::one(
+                "view",
+                "must be pipeline, team or user",
+            )));
+        }
         let scope = crate::api::analytics::scope_of(
             &s,
             &session.auth,
