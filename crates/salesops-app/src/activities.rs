@@ -98,7 +98,13 @@ impl App {
 
     pub async fn log_activity(&self, actor: &Actor, input: ActivityInput) -> Result<Activity> {
         let a = self.prepare_activity(actor, input).await?;
-        activities::insert(&mut self.conn(), &a).await?;
+        let mut tx = self.db.begin().await?;
+        activities::insert(&mut tx, &a).await?;
+        crate::notify::events::publish(&mut tx, actor.org_id, "activity.created", a.id.0, || {
+            crate::notify::events::activity_data(&a)
+        })
+        .await?;
+        tx.commit().await?;
         Ok(a)
     }
 

@@ -3,6 +3,7 @@
 //! kept in the stage history.
 
 use crate::fields::text;
+use crate::notify::events;
 use crate::permissions::{Action, Actor, Resource, Target, require};
 use crate::{App, AppError, Page, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -454,6 +455,23 @@ impl App {
             &history(&updated, Some(lead.stage_id), Some(lead.status), actor, at),
         )
         .await?;
+        let kind = match (lead.status, updated.status) {
+            (LeadStatus::Open, LeadStatus::Won) => Some("lead.won"),
+            (LeadStatus::Open, LeadStatus::Lost) => Some("lead.lost"),
+            (LeadStatus::Open, LeadStatus::Open) if lead.stage_id != updated.stage_id => {
+                Some("lead.moved")
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            events::publish(&mut tx, actor.org_id, kind, id.0, || {
+                let mut data = events::lead_data(&updated);
+                data["previous_stage_id"] = serde_json::json!(lead.stage_id.0);
+                data["changed_by"] = serde_json::json!(actor.user_id.0);
+                data
+            })
+            .await?;
+        }
         tx.commit().await?;
         Ok(updated)
     }
@@ -690,6 +708,10 @@ pub(crate) async fn insert_lead(
 ) -> Result<()> {
     leads::insert(tx, lead).await.map_err(external_id_taken)?;
     leads::insert_history(tx, &history(lead, None, None, actor, lead.created_at)).await?;
+    events::publish(tx, actor.org_id, "lead.created", lead.id.0, || {
+        events::lead_data(lead)
+    })
+    .await?;
     Ok(())
 }
 
@@ -707,6 +729,19 @@ pub(crate) async fn insert_leads(
         .map(|l| history(l, None, None, actor, l.created_at))
         .collect();
     leads::insert_history_many(tx, &h).await?;
+    if events::wanted(tx, actor.org_id, "lead.created").await? {
+        for l in rows {
+            events::emit(
+                tx,
+                actor.org_id,
+                "lead.created",
+                l.id.0,
+                events::lead_data(l),
+                None,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub mod goals;
 pub mod index;
 pub mod kpis;
 pub mod leads;
+pub mod notify;
 pub mod orgs;
 pub mod permissions;
 pub mod pipelines;
@@ -45,6 +46,8 @@ pub struct Settings {
     /// Where the analytic index is saved, so that a restart loads it
     /// instead of reading every table (`None`: not saved).
     pub index_snapshot: Option<std::path::PathBuf>,
+    /// The digest, alerts and webhooks.
+    pub notify: notify::NotifyConfig,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             max_failures_per_ip: 30,
             failure_window: chrono::Duration::minutes(15),
             index_snapshot: None,
+            notify: Default::default(),
         }
     }
 }

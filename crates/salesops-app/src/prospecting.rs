@@ -775,6 +775,18 @@ impl App {
             at,
         )
         .await?;
+        crate::notify::events::publish(&mut tx, actor.org_id, "prospect.converted", p.id.0, || {
+            serde_json::json!({
+                "prospect_id": p.id.0,
+                "list_id": p.list_id,
+                "lead_id": lead.id.0,
+                "company_id": lead.company_id,
+                "contact_id": lead.contact_id,
+                "converted_by": actor.user_id.0,
+                "lead": crate::notify::events::lead_data(&lead),
+            })
+        })
+        .await?;
         tx.commit().await?;
         Ok((p, lead))
     }

@@ -16,6 +16,7 @@ pub mod goals;
 pub mod idempotency;
 pub mod imports;
 pub mod leads;
+pub mod notify;
 pub mod orgs;
 pub mod pipelines;
 pub mod prospecting;
@@ -24,6 +25,7 @@ pub mod scripts;
 pub mod teams;
 pub mod testing;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{
     Backend, Bind, BulkRow, Conn, Db, Inserts, StoreError, Tx, bump_version, connect,

@@ -105,3 +105,13 @@ pub async fn lock(c: &mut impl Conn, id: OrgId) -> Result<u64> {
         .to_owned();
     c.exec(&q).await
 }
+
+/// Every organisation (the jobs run for each).
+pub async fn list(c: &mut impl Conn) -> Result<Vec<Org>> {
+    let q = Query::select()
+        .columns(COLS)
+        .from("orgs")
+        .order_by("created_at", sea_query::Order::Asc)
+        .to_owned();
+    c.all(&q).await
+}

@@ -1186,3 +1186,515 @@ async fn a_bulk_load_with_dangling_references_fails() {
         );
     }
 }
+
+#[tokio::test]
+async fn digest_sends_are_claimed_once_and_retried() {
+    use salesops_store::notify::{self, SendRow, SettingsRow};
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, _, _) = two_orgs(&t.db).await;
+        // Settings: defaults, then saved, then a stale save is refused.
+        let s = notify::settings(&mut c, a).await.unwrap();
+        assert_eq!(s, SettingsRow::default(), "{}", t.name);
+        let mut s2 = SettingsRow {
+            digest_hour: 6,
+            ..s.clone()
+        };
+        assert!(notify::save_settings(&mut c, a, &s2, now()).await.unwrap());
+        assert!(
+            !notify::save_settings(&mut c, a, &s2, now()).await.unwrap(),
+            "{}",
+            t.name
+        );
+        s2.version = 1;
+        s2.idle_days = 9;
+        assert!(notify::save_settings(&mut c, a, &s2, now()).await.unwrap());
+        let s3 = notify::settings(&mut c, a).await.unwrap();
+        assert_eq!(
+            (s3.digest_hour, s3.idle_days, s3.version),
+            (6, 9, 2),
+            "{}",
+            t.name
+        );
+        // A choice per user.
+        notify::set_user_digest(&mut c, a, ua.0, Some("weekly"), now())
+            .await
+            .unwrap();
+        let d = notify::user_digests(&mut c, a).await.unwrap();
+        assert_eq!(d[0].digest.as_deref(), Some("weekly"));
+        // Plans are recorded once.
+        let day: chrono::NaiveDate = "2026-11-23".parse().unwrap();
+        assert!(notify::insert_plan(&mut c, a, day, 1, now()).await.unwrap());
+        assert!(!notify::insert_plan(&mut c, a, day, 1, now()).await.unwrap());
+        assert_eq!(notify::last_plan(&mut c, a).await.unwrap(), Some(day));
+        // One send per user and day.
+        let at = now();
+        let row = SendRow {
+            org_id: a.0,
+            id: uuid::Uuid::now_v7(),
+            user_id: ua.0,
+            digest_date: day,
+            frequency: "daily".into(),
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            claimed_by: None,
+            claimed_until: None,
+            email: String::new(),
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+            sent_at: None,
+        };
+        assert!(notify::insert_send(&mut c, &row).await.unwrap());
+        let twice = SendRow {
+            id: uuid::Uuid::now_v7(),
+            ..row.clone()
+        };
+        assert!(
+            !notify::insert_send(&mut c, &twice).await.unwrap(),
+            "{}",
+            t.name
+        );
+        let later = now() + Duration::seconds(1);
+        let due = notify::due_sends(&mut c, later, 10).await.unwrap();
+        assert_eq!(due.len(), 1, "{}", t.name);
+        // Two instances race for it: one wins.
+        let until = later + Duration::minutes(5);
+        let first = notify::claim_send(&mut c, a.0, row.id, "one", until, later)
+            .await
+            .unwrap();
+        let second = notify::claim_send(&mut c, a.0, row.id, "two", until, later)
+            .await
+            .unwrap();
+        assert!(first && !second, "{}", t.name);
+        assert!(
+            notify::due_sends(&mut c, later, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Only the claimer finishes it.
+        let next = later + Duration::seconds(30);
+        assert!(
+            !notify::finish_send(
+                &mut c, a.0, row.id, "two", "sent", "x@y.z", None, next, later
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            notify::finish_send(
+                &mut c,
+                a.0,
+                row.id,
+                "one",
+                "retrying",
+                "x@y.z",
+                Some("SMTP down"),
+                next,
+                later
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            notify::due_sends(&mut c, later, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "not before its retry time"
+        );
+        let again = notify::due_sends(&mut c, next + Duration::seconds(1), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again[0].attempts, again[0].last_error.as_deref()),
+            (1, Some("SMTP down"))
+        );
+        // An instance that stops mid-send: its claim runs out, another takes over.
+        let t2 = next + Duration::seconds(1);
+        assert!(
+            notify::claim_send(&mut c, a.0, row.id, "one", t2 + Duration::seconds(5), t2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !notify::claim_send(&mut c, a.0, row.id, "two", t2 + Duration::minutes(5), t2)
+                .await
+                .unwrap()
+        );
+        let t3 = t2 + Duration::seconds(6);
+        assert!(
+            notify::claim_send(&mut c, a.0, row.id, "two", t3 + Duration::minutes(5), t3)
+                .await
+                .unwrap()
+        );
+        assert!(
+            notify::finish_send(
+                &mut c,
+                a.0,
+                row.id,
+                "two",
+                "failed",
+                "x@y.z",
+                Some("gave up"),
+                t3,
+                t3
+            )
+            .await
+            .unwrap()
+        );
+        let listed = notify::list_sends(&mut c, a, Some("failed"), 10)
+            .await
+            .unwrap();
+        assert_eq!((listed.len(), listed[0].attempts), (1, 3), "{}", t.name);
+        assert!(notify::retry_send(&mut c, a, row.id, t3).await.unwrap());
+        assert_eq!(
+            notify::get_send(&mut c, a, row.id).await.unwrap().status,
+            "pending"
+        );
+    }
+}
+
+#[tokio::test]
+async fn alerts_are_raised_once_resolved_and_dismissed() {
+    use salesops_store::notify::{self, AlertFilter, AlertRow};
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, ua, b, _) = two_orgs(&t.db).await;
+        let alert = |key: &str, user: Option<uuid::Uuid>| AlertRow {
+            org_id: a.0,
+            id: uuid::Uuid::now_v7(),
+            kind: "idle".into(),
+            alert_key: key.into(),
+            user_id: user,
+            team_id: None,
+            lead_id: Some(uuid::Uuid::now_v7()),
+            goal_id: None,
+            title: "Deal".into(),
+            detail: r#"{"days":15}"#.into(),
+            raised_at: now(),
+            resolved_at: None,
+            dismissed_at: None,
+            dismissed_by: None,
+        };
+        notify::raise_alert(&mut c, &alert("k1", Some(ua.0)))
+            .await
+            .unwrap();
+        notify::raise_alert(&mut c, &alert("k1", Some(ua.0)))
+            .await
+            .unwrap();
+        notify::raise_alert(&mut c, &alert("k2", None))
+            .await
+            .unwrap();
+        let all = notify::list_alerts(
+            &mut c,
+            a,
+            &AlertFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(all.len(), 2, "{}: the same key once", t.name);
+        let mine = notify::list_alerts(
+            &mut c,
+            a,
+            &AlertFilter {
+                users: Some(vec![ua.0]),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(mine.len(), 1);
+        assert!(
+            notify::list_alerts(
+                &mut c,
+                b,
+                &AlertFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .is_empty()
+        );
+        // Dismissed: gone from the list, kept when raised again.
+        let id = mine[0].id;
+        assert_eq!(
+            notify::dismiss_alert(&mut c, a, id, ua.0, now())
+                .await
+                .unwrap(),
+            1
+        );
+        notify::raise_alert(&mut c, &alert("k1", Some(ua.0)))
+            .await
+            .unwrap();
+        assert_eq!(
+            notify::list_alerts(
+                &mut c,
+                a,
+                &AlertFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .len(),
+            1
+        );
+        let with = notify::list_alerts(
+            &mut c,
+            a,
+            &AlertFilter {
+                dismissed: true,
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(with.len(), 2);
+        // Resolved when the condition ends; re-opened if the same occurrence returns.
+        let open = notify::open_alert_keys(&mut c, a).await.unwrap();
+        assert_eq!(open.len(), 2);
+        let k2 = open.iter().find(|o| o.alert_key == "k2").unwrap().id;
+        assert_eq!(
+            notify::resolve_alert(&mut c, a, k2, now()).await.unwrap(),
+            1
+        );
+        assert_eq!(notify::open_alert_keys(&mut c, a).await.unwrap().len(), 1);
+        notify::raise_alert(&mut c, &alert("k2", None))
+            .await
+            .unwrap();
+        assert_eq!(
+            notify::open_alert_keys(&mut c, a).await.unwrap().len(),
+            2,
+            "{}",
+            t.name
+        );
+        // Goals reached are recorded once per period.
+        let g = uuid::Uuid::now_v7();
+        let from: chrono::NaiveDate = "2026-11-01".parse().unwrap();
+        assert!(
+            notify::insert_achievement(&mut c, a, g, ua.0, from, now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !notify::insert_achievement(&mut c, a, g, ua.0, from, now())
+                .await
+                .unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn webhook_events_fan_out_and_deliveries_are_claimed_in_order() {
+    use salesops_store::webhooks::{self, AttemptRow, EventRow, WebhookRow};
+    for t in TestDb::all().await {
+        let mut c = t.db.clone();
+        let (a, _, b, _) = two_orgs(&t.db).await;
+        let hook = |org: OrgId, active: bool| WebhookRow {
+            org_id: org.0,
+            id: uuid::Uuid::now_v7(),
+            url: "https://hooks.example.com/x".into(),
+            description: String::new(),
+            secret: "whsec_x".into(),
+            active,
+            created_at: now(),
+            updated_at: now(),
+            version: 1,
+        };
+        let (h1, h2, off, other) = (hook(a, true), hook(a, true), hook(a, false), hook(b, true));
+        for (h, ev) in [
+            (&h1, vec!["lead.created", "lead.won"]),
+            (&h2, vec!["lead.won"]),
+            (&off, vec!["lead.created"]),
+            (&other, vec!["lead.created"]),
+        ] {
+            webhooks::insert_webhook(&mut c, h).await.unwrap();
+            let ev: Vec<String> = ev.into_iter().map(String::from).collect();
+            webhooks::set_subscriptions(&mut c, OrgId(h.org_id), h.id, &ev)
+                .await
+                .unwrap();
+        }
+        assert!(webhooks::subscribed(&mut c, a, "lead.won").await.unwrap());
+        assert!(
+            !webhooks::subscribed(&mut c, a, "activity.created")
+                .await
+                .unwrap()
+        );
+        let record = uuid::Uuid::now_v7();
+        let event = |kind: &str| EventRow {
+            org_id: a.0,
+            id: uuid::Uuid::now_v7(),
+            event_type: kind.into(),
+            record_id: record,
+            payload: format!(r#"{{"type":"{kind}"}}"#),
+            created_at: now(),
+        };
+        let e1 = event("lead.created");
+        let e2 = event("lead.won");
+        let mut tx = t.db.begin().await.unwrap();
+        assert_eq!(
+            webhooks::insert_event(&mut tx, &e1, None).await.unwrap(),
+            1,
+            "{}: active subscribers of this org only",
+            t.name
+        );
+        assert_eq!(webhooks::insert_event(&mut tx, &e2, None).await.unwrap(), 2);
+        tx.commit().await.unwrap();
+        let e3 = event("webhook.test");
+        assert_eq!(
+            webhooks::insert_event(&mut c, &e3, Some(h2.id))
+                .await
+                .unwrap(),
+            1
+        );
+        let later = now() + Duration::seconds(1);
+        let due = webhooks::due_deliveries(&mut c, later, 10).await.unwrap();
+        assert_eq!(due.len(), 4, "{}", t.name);
+        let d1 = due
+            .iter()
+            .find(|d| d.webhook_id == h1.id && d.event_id == e1.id)
+            .unwrap()
+            .clone();
+        let d2 = due
+            .iter()
+            .find(|d| d.webhook_id == h1.id && d.event_id == e2.id)
+            .unwrap()
+            .clone();
+        // The later event of the record waits for the earlier one.
+        assert!(webhooks::earlier_undelivered(&mut c, &d2).await.unwrap());
+        assert!(!webhooks::earlier_undelivered(&mut c, &d1).await.unwrap());
+        let until = later + Duration::seconds(60);
+        assert!(
+            webhooks::claim_delivery(&mut c, &d1, until, later)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !webhooks::claim_delivery(&mut c, &d1, until, later)
+                .await
+                .unwrap(),
+            "{}: claimed once",
+            t.name
+        );
+        let attempt = AttemptRow {
+            attempt: 1,
+            attempted_at: later,
+            status_code: Some(500),
+            error: Some("the receiver answered 500".into()),
+            duration_ms: 12,
+        };
+        webhooks::finish_delivery(
+            &mut c,
+            &d1,
+            &attempt,
+            "pending",
+            later + Duration::seconds(30),
+        )
+        .await
+        .unwrap();
+        assert!(webhooks::earlier_undelivered(&mut c, &d2).await.unwrap());
+        let t2 = later + Duration::seconds(31);
+        assert!(
+            webhooks::claim_delivery(&mut c, &d1, t2 + Duration::seconds(60), t2)
+                .await
+                .unwrap()
+        );
+        let ok = AttemptRow {
+            attempt: 2,
+            attempted_at: t2,
+            status_code: Some(204),
+            error: None,
+            duration_ms: 3,
+        };
+        webhooks::finish_delivery(&mut c, &d1, &ok, "delivered", t2)
+            .await
+            .unwrap();
+        assert!(
+            !webhooks::earlier_undelivered(&mut c, &d2).await.unwrap(),
+            "{}",
+            t.name
+        );
+        let log = webhooks::delivery_log(&mut c, a, h1.id, 10).await.unwrap();
+        assert_eq!(log.len(), 2);
+        let first = log.iter().find(|l| l.event_id == e1.id).unwrap();
+        assert_eq!(
+            (
+                first.status.as_str(),
+                first.attempts,
+                first.last_status,
+                first.event_type.as_str()
+            ),
+            ("delivered", 2, Some(204), "lead.created")
+        );
+        let attempts = webhooks::attempts(&mut c, a, h1.id, Some(e1.id), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            attempts.iter().map(|x| x.status_code).collect::<Vec<_>>(),
+            [Some(204), Some(500)]
+        );
+        // Given up, then sent again by hand.
+        assert!(
+            webhooks::claim_delivery(&mut c, &d2, t2 + Duration::seconds(60), t2)
+                .await
+                .unwrap()
+        );
+        let fail = AttemptRow {
+            attempt: 1,
+            attempted_at: t2,
+            status_code: None,
+            error: Some("timeout".into()),
+            duration_ms: 10_000,
+        };
+        webhooks::finish_delivery(&mut c, &d2, &fail, "failed", t2)
+            .await
+            .unwrap();
+        assert!(
+            webhooks::redeliver(&mut c, a, h1.id, e2.id, t2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !webhooks::redeliver(&mut c, a, h1.id, e2.id, t2)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            webhooks::get_event(&mut c, a.0, e2.id)
+                .await
+                .unwrap()
+                .payload,
+            r#"{"type":"lead.won"}"#
+        );
+        // Updating checks the version; deleting takes the log with it.
+        let mut h = webhooks::get_webhook(&mut c, a, h1.id).await.unwrap();
+        h.version = 2;
+        h.active = false;
+        assert!(webhooks::update_webhook(&mut c, &h).await.unwrap());
+        assert!(
+            !webhooks::update_webhook(&mut c, &h).await.unwrap(),
+            "{}: stale",
+            t.name
+        );
+        assert_eq!(webhooks::delete_webhook(&mut c, a, h1.id).await.unwrap(), 1);
+        assert!(
+            webhooks::delivery_log(&mut c, a, h1.id, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(webhooks::list_webhooks(&mut c, a).await.unwrap().len(), 2);
+        assert_eq!(webhooks::list_webhooks(&mut c, b).await.unwrap().len(), 1);
+    }
+}

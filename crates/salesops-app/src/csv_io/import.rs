@@ -556,6 +556,19 @@ impl Batch {
         }
         if !self.activities.is_empty() {
             activities::insert_imported(tx, &self.activities).await?;
+            if crate::notify::events::wanted(tx, actor.org_id, "activity.created").await? {
+                for (a, _) in &self.activities {
+                    crate::notify::events::emit(
+                        tx,
+                        actor.org_id,
+                        "activity.created",
+                        a.id.0,
+                        crate::notify::events::activity_data(a),
+                        None,
+                    )
+                    .await?;
+                }
+            }
             self.activities.clear();
         }
         Ok(())

@@ -1,0 +1,434 @@
+//! Early warnings: a lead stuck in its stage beyond the stage's rotting
+//! days, an open lead without an activity for N days, an expected close
+//! date passed, a person or team behind the pace of a goal, pipeline
+//! coverage of a revenue goal below the target ratio.
+//!
+//! One job computes the conditions that hold now and reconciles them with
+//! the table: a new occurrence raises an alert (its key names the
+//! occurrence: the lead and the stage entry, the close date, the goal's
+//! period ...), one that no longer holds is resolved. A dismissed alert
+//! stays dismissed while its occurrence lasts; a new occurrence (the lead
+//! rots again in a later stage) raises a new one. The same SQL and the
+//! same arithmetic run on both databases.
+
+use super::events;
+use crate::App;
+use crate::analytics::Ctx;
+use crate::error::{AppError, Result};
+use crate::permissions::Actor;
+use chrono::{DateTime, NaiveDate, Utc};
+use salesops_domain::goals::PaceStatus;
+use salesops_domain::{GoalMetric, Money, OrgId, Role, TeamId, UserId};
+use salesops_store::notify::{self, AlertFilter, AlertRow};
+use salesops_store::now;
+use serde_json::json;
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// An alert as the pages and the API show it.
+#[derive(Clone, Debug)]
+pub struct Alert {
+    pub id: Uuid,
+    /// `rotting`, `idle`, `close_date_passed`, `behind_pace`, `low_coverage`.
+    pub kind: String,
+    pub user_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub lead_id: Option<Uuid>,
+    pub goal_id: Option<Uuid>,
+    /// The record's name: the lead's title, or who the goal is for.
+    pub title: String,
+    /// The figures of the message (days, dates, ratios), by kind.
+    pub detail: serde_json::Value,
+    pub raised_at: DateTime<Utc>,
+    pub dismissed_at: Option<DateTime<Utc>>,
+}
+
+impl From<AlertRow> for Alert {
+    fn from(r: AlertRow) -> Self {
+        Alert {
+            id: r.id,
+            kind: r.kind,
+            user_id: r.user_id,
+            team_id: r.team_id,
+            lead_id: r.lead_id,
+            goal_id: r.goal_id,
+            title: r.title,
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            raised_at: r.raised_at,
+            dismissed_at: r.dismissed_at,
+        }
+    }
+}
+
+/// What an alert run found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlertRun {
+    /// Conditions that hold now.
+    pub open: usize,
+    pub resolved: usize,
+    /// goal.achieved events written.
+    pub achieved: usize,
+}
+
+/// A condition that holds now.
+struct Found {
+    kind: &'static str,
+    key: String,
+    user: Option<Uuid>,
+    team: Option<Uuid>,
+    lead: Option<Uuid>,
+    goal: Option<Uuid>,
+    title: String,
+    detail: serde_json::Value,
+}
+
+/// Whole days from `a` to `b`.
+fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    (b - a).num_days()
+}
+
+impl App {
+    /// The organisation acting as itself: the jobs' actor.
+    pub async fn system_actor(&self, org: OrgId) -> Result<Actor> {
+        let o = self.org(org).await?;
+        Ok(Actor {
+            org_id: org,
+            user_id: UserId(Uuid::nil()),
+            role: Role::Admin,
+            name: "salesops".into(),
+            email: String::new(),
+            locale: o.default_locale,
+            time_zone: o.time_zone,
+            member_of: vec![],
+            manages: vec![],
+        })
+    }
+
+    /// Computes the alerts of an organisation (and records goals reached,
+    /// with their `goal.achieved` events) as of now.
+    pub async fn run_alerts(&self, org: OrgId) -> Result<AlertRun> {
+        let system = self.system_actor(org).await?;
+        let ctx = self.analytics_ctx(&system).await?;
+        let settings = notify::settings(&mut self.conn(), org).await?;
+        let at = now();
+        let today = ctx.today;
+        let mut found: Vec<Found> = vec![];
+        let leads = notify::open_leads(&mut self.conn(), org).await?;
+        for l in &leads {
+            let stage = ctx.stages.get(&l.stage_id);
+            if let Some((s, days)) = stage.and_then(|s| s.rotting_days.map(|d| (s, i64::from(d)))) {
+                let since = days_between(l.stage_entered_at, at);
+                if since > days {
+                    found.push(Found {
+                        kind: "rotting",
+                        key: format!(
+                            "rotting:{}:{}:{}",
+                            l.id,
+                            l.stage_id,
+                            l.stage_entered_at.timestamp()
+                        ),
+                        user: l.owner_id,
+                        team: None,
+                        lead: Some(l.id),
+                        goal: None,
+                        title: l.title.clone(),
+                        detail: json!({ "stage": s.name, "days": since, "rotting_days": days,
+                            "since": l.stage_entered_at.with_timezone(&ctx.tz).date_naive() }),
+                    });
+                }
+            }
+            let last = l.last_activity_at.unwrap_or(l.created_at);
+            let idle = days_between(last, at);
+            if idle >= i64::from(settings.idle_days) {
+                found.push(Found {
+                    kind: "idle",
+                    key: format!("idle:{}:{}", l.id, last.timestamp()),
+                    user: l.owner_id,
+                    team: None,
+                    lead: Some(l.id),
+                    goal: None,
+                    title: l.title.clone(),
+                    detail: json!({ "days": idle, "limit": settings.idle_days,
+                        "last_activity": l.last_activity_at.map(|t| t.with_timezone(&ctx.tz).date_naive()) }),
+                });
+            }
+            if let Some(d) = l.expected_close_date.filter(|d| *d < today) {
+                found.push(Found {
+                    kind: "close_date_passed",
+                    key: format!("close:{}:{}", l.id, d),
+                    user: l.owner_id,
+                    team: None,
+                    lead: Some(l.id),
+                    goal: None,
+                    title: l.title.clone(),
+                    detail: json!({ "date": d, "days": (today - d).num_days() }),
+                });
+            }
+        }
+        let achieved = self
+            .goal_alerts(&system, &ctx, &leads, &settings, &mut found)
+            .await?;
+        // Reconcile.
+        let open = notify::open_alert_keys(&mut self.conn(), org).await?;
+        let keys: HashSet<&str> = found.iter().map(|f| f.key.as_str()).collect();
+        let mut resolved = 0;
+        for o in &open {
+            if !keys.contains(o.alert_key.as_str()) {
+                resolved += notify::resolve_alert(&mut self.conn(), org, o.id, at).await? as usize;
+            }
+        }
+        for f in &found {
+            notify::raise_alert(
+                &mut self.conn(),
+                &AlertRow {
+                    org_id: org.0,
+                    id: Uuid::now_v7(),
+                    kind: f.kind.into(),
+                    alert_key: f.key.clone(),
+                    user_id: f.user,
+                    team_id: f.team,
+                    lead_id: f.lead,
+                    goal_id: f.goal,
+                    title: f.title.clone(),
+                    detail: f.detail.to_string(),
+                    raised_at: at,
+                    resolved_at: None,
+                    dismissed_at: None,
+                    dismissed_by: None,
+                },
+            )
+            .await?;
+        }
+        Ok(AlertRun {
+            open: found.len(),
+            resolved,
+            achieved,
+        })
+    }
+
+    /// Behind pace and low coverage, from the goals' progress today; also
+    /// records each goal line that reached its target (once per period)
+    /// with a `goal.achieved` event in the same transaction.
+    async fn goal_alerts(
+        &self,
+        system: &Actor,
+        ctx: &Ctx,
+        leads: &[notify::OpenLead],
+        settings: &notify::SettingsRow,
+        found: &mut Vec<Found>,
+    ) -> Result<usize> {
+        let goals = self.list_goals_in(system, ctx, None, None).await?;
+        let lines = self.progress_with(ctx, goals, Some(ctx.today)).await?;
+        let mut achieved = 0;
+        for p in lines {
+            let subject = p.user_id.map(|u| u.0).or(p.team_id.map(|t| t.0));
+            let Some(subject) = subject else { continue };
+            let who = p.user_id.map(|u| u.0);
+            let team = if who.is_none() {
+                p.team_id.map(|t| t.0)
+            } else {
+                None
+            };
+            match p.pace.status {
+                PaceStatus::Achieved => {
+                    let mut tx = self.db.begin().await?;
+                    if notify::insert_achievement(
+                        &mut tx,
+                        system.org_id,
+                        p.goal.id.0,
+                        subject,
+                        p.period.from,
+                        now(),
+                    )
+                    .await?
+                    {
+                        events::emit(
+                            &mut tx,
+                            system.org_id,
+                            "goal.achieved",
+                            p.goal.id.0,
+                            json!({
+                                "goal_id": p.goal.id.0,
+                                "metric": p.goal.metric.as_str(),
+                                "user_id": who,
+                                "team_id": p.team_id.map(|t| t.0),
+                                "period": { "from": p.period.from, "to": p.period.to },
+                                "target": p.goal.target,
+                                "actual": p.actual,
+                            }),
+                            None,
+                        )
+                        .await?;
+                        achieved += 1;
+                    }
+                    tx.commit().await?;
+                }
+                PaceStatus::Behind => found.push(Found {
+                    kind: "behind_pace",
+                    key: format!("pace:{}:{}:{}", p.goal.id.0, subject, p.period.from),
+                    user: who,
+                    team,
+                    lead: None,
+                    goal: Some(p.goal.id.0),
+                    title: p.name.clone(),
+                    detail: json!({
+                        "metric": p.goal.metric.as_str(),
+                        "actual": p.actual,
+                        "expected": p.pace.expected,
+                        "target": p.goal.target,
+                        "behind_by": p.pace.behind_by,
+                        "period_from": p.period.from,
+                        "period_to": p.period.to,
+                        "currency": (p.goal.metric == GoalMetric::RevenueWon).then(|| ctx.base.code().to_string()),
+                    }),
+                }),
+                _ => {}
+            }
+            if p.goal.metric == GoalMetric::RevenueWon
+                && matches!(p.pace.status, PaceStatus::Behind | PaceStatus::OnTrack)
+            {
+                let users: HashSet<Uuid> = match (p.user_id, p.team_id) {
+                    (Some(u), _) => [u.0].into(),
+                    (None, Some(t)) => ctx.members_of(t).into_iter().map(|u| u.0).collect(),
+                    _ => HashSet::new(),
+                };
+                let missing = p.goal.target - p.actual;
+                let pipeline: i64 = leads
+                    .iter()
+                    .filter(|l| l.owner_id.is_some_and(|o| users.contains(&o)))
+                    .filter(|l| l.expected_close_date.is_some_and(|d| p.period.contains(d)))
+                    .filter_map(|l| {
+                        let c = l.currency.as_deref()?.parse().ok()?;
+                        let m = Money::new(l.amount_minor?, c);
+                        ctx.rates.to_base(m, ctx.today).map(|b| b.minor)
+                    })
+                    .sum();
+                // coverage < target  ⇔  pipeline × 100 < target_pct × missing
+                if missing > 0
+                    && i128::from(pipeline) * 100
+                        < i128::from(settings.coverage_target_pct) * i128::from(missing)
+                {
+                    let coverage = rust_decimal::Decimal::from(pipeline)
+                        / rust_decimal::Decimal::from(missing);
+                    found.push(Found {
+                        kind: "low_coverage",
+                        key: format!("coverage:{}:{}:{}", p.goal.id.0, subject, p.period.from),
+                        user: who,
+                        team,
+                        lead: None,
+                        goal: Some(p.goal.id.0),
+                        title: p.name.clone(),
+                        detail: json!({
+                            "coverage": coverage.round_dp(2).to_string(),
+                            "target": (rust_decimal::Decimal::from(settings.coverage_target_pct) / rust_decimal::Decimal::from(100)).normalize().to_string(),
+                            "pipeline_minor": pipeline,
+                            "missing_minor": missing,
+                            "currency": ctx.base.code(),
+                            "period_from": p.period.from,
+                            "period_to": p.period.to,
+                        }),
+                    });
+                }
+            }
+        }
+        Ok(achieved)
+    }
+
+    /// Whose alerts the actor sees: everybody's for admins, ops and
+    /// viewers; else their own, and their managed teams' and members'.
+    fn alert_scope(&self, actor: &Actor, ctx: &Ctx) -> AlertFilter {
+        if matches!(actor.role, Role::Admin | Role::Ops | Role::Viewer) {
+            return AlertFilter::default();
+        }
+        let mut users = vec![actor.user_id.0];
+        let mut teams: Vec<Uuid> = vec![];
+        for t in &actor.manages {
+            for tt in ctx.team_tree(*t) {
+                teams.push(tt.0);
+            }
+            users.extend(ctx.members_of(*t).into_iter().map(|u| u.0));
+        }
+        AlertFilter {
+            users: Some(users),
+            teams: Some(teams),
+            ..Default::default()
+        }
+    }
+
+    /// The open alerts the actor sees (dismissed ones too with `dismissed`),
+    /// optionally only one person's or team's.
+    pub async fn list_alerts(
+        &self,
+        actor: &Actor,
+        user: Option<UserId>,
+        team: Option<TeamId>,
+        dismissed: bool,
+        limit: u64,
+    ) -> Result<Vec<Alert>> {
+        let ctx = self.analytics_ctx(actor).await?;
+        let mut f = self.alert_scope(actor, &ctx);
+        if let Some(u) = user {
+            if f.users.as_ref().is_some_and(|v| !v.contains(&u.0)) {
+                return Err(AppError::NotFound);
+            }
+            f.users = Some(vec![u.0]);
+            f.teams = Some(vec![]);
+        }
+        if let Some(t) = team {
+            let tree: Vec<Uuid> = ctx.team_tree(t).into_iter().map(|t| t.0).collect();
+            if f.teams.as_ref().is_some_and(|v| !v.contains(&t.0)) {
+                return Err(AppError::NotFound);
+            }
+            f.users = Some(ctx.members_of(t).into_iter().map(|u| u.0).collect());
+            f.teams = Some(tree);
+        }
+        f.dismissed = dismissed;
+        f.limit = limit.clamp(1, 1000);
+        Ok(notify::list_alerts(&mut self.conn(), actor.org_id, &f)
+            .await?
+            .into_iter()
+            .map(Alert::from)
+            .collect())
+    }
+
+    /// Dismisses an alert the actor sees.
+    pub async fn dismiss_alert(&self, actor: &Actor, id: Uuid) -> Result<Alert> {
+        let ctx = self.analytics_ctx(actor).await?;
+        let a = notify::get_alert(&mut self.conn(), actor.org_id, id).await?;
+        let f = self.alert_scope(actor, &ctx);
+        let visible = match (&f.users, &f.teams) {
+            (None, None) => true,
+            (users, teams) => {
+                a.user_id
+                    .is_some_and(|u| users.as_ref().is_some_and(|v| v.contains(&u)))
+                    || (a.user_id.is_none()
+                        && a.team_id
+                            .is_some_and(|t| teams.as_ref().is_some_and(|v| v.contains(&t))))
+            }
+        };
+        if !visible {
+            return Err(AppError::NotFound);
+        }
+        if actor.role == Role::Viewer {
+            return Err(AppError::Forbidden);
+        }
+        notify::dismiss_alert(&mut self.conn(), actor.org_id, id, actor.user_id.0, now()).await?;
+        Ok(notify::get_alert(&mut self.conn(), actor.org_id, id)
+            .await?
+            .into())
+    }
+}
+
+/// The alerts of `kind`s a digest names for these people, raised in `[t0, t1)`.
+pub(crate) fn for_people(alerts: &[Alert], people: &HashSet<Uuid>) -> Vec<Alert> {
+    alerts
+        .iter()
+        .filter(|a| a.user_id.is_some_and(|u| people.contains(&u)))
+        .cloned()
+        .collect()
+}
+
+/// The day an instant falls on in the organisation's time zone.
+pub(crate) fn local_day(ctx: &Ctx, t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&ctx.tz).date_naive()
+}
