@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod mail;
 pub mod middleware;
 pub mod openapi;
 pub mod state;
@@ -235,6 +236,35 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/exchange-rates/{currency}/{valid_from}",
             axum::routing::put(api::rates::put).delete(api::rates::delete),
+        )
+        .route(
+            "/webhooks",
+            get(api::notify::list_webhooks).post(api::notify::create_webhook),
+        )
+        .route(
+            "/webhooks/{id}",
+            get(api::notify::get_webhook)
+                .patch(api::notify::update_webhook)
+                .delete(api::notify::delete_webhook),
+        )
+        .route("/webhooks/{id}/deliveries", get(api::notify::deliveries))
+        .route("/webhooks/{id}/test", post(api::notify::test_event))
+        .route(
+            "/webhooks/{id}/deliveries/{event_id}/retry",
+            post(api::notify::redeliver),
+        )
+        .route("/alerts", get(api::notify::list_alerts))
+        .route("/alerts/{id}/dismiss", post(api::notify::dismiss_alert))
+        .route("/digest/preview", get(api::notify::preview))
+        .route("/digest/sends", get(api::notify::sends))
+        .route("/digest/sends/{id}/retry", post(api::notify::retry_send))
+        .route(
+            "/notification-settings",
+            get(api::notify::get_settings).put(api::notify::put_settings),
+        )
+        .route(
+            "/users/{id}/digest",
+            get(api::notify::get_choice).put(api::notify::put_choice),
         )
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -25,6 +25,11 @@ use utoipa::OpenApi;
         api::activities::list, api::activities::create, api::activities::get, api::activities::update, api::activities::delete,
         api::activities::complete,
         api::rates::list, api::rates::put, api::rates::delete,
+        api::notify::list_webhooks, api::notify::create_webhook, api::notify::get_webhook, api::notify::update_webhook, api::notify::delete_webhook,
+        api::notify::deliveries, api::notify::test_event, api::notify::redeliver,
+        api::notify::list_alerts, api::notify::dismiss_alert,
+        api::notify::preview, api::notify::sends, api::notify::retry_send, api::notify::get_settings, api::notify::put_settings,
+        api::notify::get_choice, api::notify::put_choice,
         api::imports::create, api::imports::get, api::imports::export,
         api::prospecting::list_lists, api::prospecting::create_list, api::prospecting::get_list, api::prospecting::update_list, api::prospecting::delete_list,
         api::prospecting::list_prospects, api::prospecting::create_prospect, api::prospecting::get_prospect, api::prospecting::update_prospect, api::prospecting::delete_prospect,
@@ -36,7 +41,7 @@ use utoipa::OpenApi;
     components(schemas(Problem, ProblemField)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
-    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"), (name = "exchange-rates"), (name = "prospecting"), (name = "scripts"), (name = "imports"), (name = "goals"), (name = "planner"), (name = "reports"))
+    tags((name = "auth"), (name = "users"), (name = "teams"), (name = "api-tokens"), (name = "companies"), (name = "contacts"), (name = "pipelines"), (name = "activity-types"), (name = "leads"), (name = "activities"), (name = "exchange-rates"), (name = "prospecting"), (name = "scripts"), (name = "imports"), (name = "goals"), (name = "planner"), (name = "reports"), (name = "webhooks"), (name = "alerts"), (name = "digest"))
 )]
 pub struct ApiDoc;
 

@@ -31,6 +31,19 @@ pub struct Config {
     /// `off`, or empty for the default (beside a SQLite database file;
     /// off for PostgreSQL, where each instance names its own file).
     pub index_snapshot: String,
+    /// Where e-mail goes: `smtps://user:pass@host:465` (TLS),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtp://host:25` (plain, for a relay on the same machine). Empty: off.
+    pub smtp_url: String,
+    /// A directory that receives each e-mail as an `.eml` file instead
+    /// (development); used when `smtp_url` is empty.
+    pub mail_dir: String,
+    /// The sender of e-mails.
+    pub mail_from: String,
+    /// Allow webhook endpoints on loopback, private and link-local addresses.
+    pub webhooks_allow_private: bool,
+    /// Seconds a webhook receiver has to answer.
+    pub webhook_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -48,6 +61,11 @@ impl Default for Config {
             max_failed_logins_per_account: 5,
             max_failed_logins_per_ip: 30,
             index_snapshot: String::new(),
+            smtp_url: String::new(),
+            mail_dir: String::new(),
+            mail_from: "salesops <salesops@localhost>".into(),
+            webhooks_allow_private: false,
+            webhook_timeout_secs: 10,
         }
     }
 }
@@ -114,12 +132,39 @@ impl Config {
             c.body_limit_bytes >= 1024,
             "invalid configuration: body_limit_bytes must be at least 1024"
         );
+        anyhow::ensure!(
+            (1..=120).contains(&c.webhook_timeout_secs),
+            "invalid configuration: webhook_timeout_secs must be between 1 and 120"
+        );
+        if !c.smtp_url.trim().is_empty() {
+            salesops_app::notify::mail::Mailer::new(&salesops_app::notify::mail::MailConfig::Smtp(
+                c.smtp_url.trim().to_string(),
+            ))
+            .map_err(|e| anyhow::anyhow!("invalid configuration: smtp_url: {e}"))?;
+        }
+        anyhow::ensure!(
+            c.mail_from.parse::<lettre::message::Mailbox>().is_ok(),
+            "invalid configuration: mail_from must be an address such as \"salesops <sales@example.com>\""
+        );
         Ok(c)
+    }
+
+    /// Where e-mail goes.
+    pub fn mail(&self) -> salesops_app::notify::mail::MailConfig {
+        use salesops_app::notify::mail::MailConfig;
+        if !self.smtp_url.trim().is_empty() {
+            MailConfig::Smtp(self.smtp_url.trim().to_string())
+        } else if !self.mail_dir.trim().is_empty() {
+            MailConfig::Dir(self.mail_dir.trim().into())
+        } else {
+            MailConfig::Off
+        }
     }
 
     /// The configuration as it may be logged: secrets replaced.
     pub fn redacted(&self) -> Config {
         Config {
+            smtp_url: salesops_store::redact_url(&self.smtp_url),
             database_url: salesops_store::redact_url(&self.database_url),
             ..self.clone()
         }

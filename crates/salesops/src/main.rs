@@ -156,6 +156,19 @@ enum Command {
         #[arg(long = "as")]
         as_user: Option<String>,
     },
+    /// Send the daily digest of a day now (each recipient at most once a
+    /// day, whoever sent it), or print it with --dry-run.
+    Digest {
+        /// The day it is sent for (default: today in the organisation's time zone).
+        #[arg(long)]
+        date: Option<String>,
+        /// Print the digests (plain text) instead of sending them.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this recipient's (an e-mail address).
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -250,6 +263,14 @@ async fn open_with(config: &Config, server: bool) -> anyhow::Result<App> {
         max_failures_per_account: config.max_failed_logins_per_account,
         max_failures_per_ip: config.max_failed_logins_per_ip,
         index_snapshot: config.index_snapshot_path(),
+        notify: salesops_app::notify::NotifyConfig {
+            base_url: config.base_url.clone(),
+            mail: config.mail(),
+            mail_from: config.mail_from.clone(),
+            allow_private_webhooks: config.webhooks_allow_private,
+            webhook_timeout: std::time::Duration::from_secs(config.webhook_timeout_secs),
+            ..Default::default()
+        },
         ..Settings::default()
     };
     let app = App::new(db, settings);
@@ -372,7 +393,69 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             plan(&config, req, apply, json, as_user).await
         }
+        Command::Digest { date, dry_run, to } => digest(&config, date, dry_run, to).await,
     }
+}
+
+async fn digest(
+    config: &Config,
+    date: Option<String>,
+    dry_run: bool,
+    to: Option<String>,
+) -> anyhow::Result<()> {
+    use salesops_app::notify::digest::DigestRenderer;
+    let app = open(config).await?;
+    let org = app.default_org().await?;
+    let date = match date {
+        Some(d) => d
+            .trim()
+            .parse::<chrono::NaiveDate>()
+            .map_err(|_| anyhow::anyhow!("--date: not a date like 2026-11-23: {d}"))?,
+        None => app
+            .org_today(org.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(e)))?,
+    };
+    let renderer = salesops_web::mail::Renderer;
+    let fail = |e| anyhow::anyhow!("{}", describe(e));
+    if dry_run {
+        let mut digests = app.digests_for_day(org.id, date).await.map_err(fail)?;
+        if let Some(t) = &to {
+            digests.retain(|d| d.email.eq_ignore_ascii_case(t));
+        }
+        if digests.is_empty() {
+            println!("no digest for {date}: nobody has chosen one (managers get it by default)");
+        }
+        for d in digests {
+            let r = renderer.render(&d);
+            println!(
+                "To: {} <{}>\nSubject: {}\n\n{}\n",
+                d.recipient_name, d.email, r.subject, r.text
+            );
+        }
+        return Ok(());
+    }
+    let mailer =
+        salesops_app::notify::mail::Mailer::new(&config.mail()).map_err(|e| anyhow::anyhow!(e))?;
+    anyhow::ensure!(
+        !mailer.is_off(),
+        "no mail transport is configured: set smtp_url (SALESOPS_SMTP_URL) or mail_dir, or use --dry-run"
+    );
+    anyhow::ensure!(to.is_none(), "--to only goes with --dry-run");
+    let planned = app.plan_digests(org.id, date).await.map_err(fail)?;
+    let run = app
+        .send_due_digests(&mailer, &renderer)
+        .await
+        .map_err(fail)?;
+    println!(
+        "digest of {date}: {planned} planned now; {} sent, {} to retry, {} failed, {} skipped",
+        run.sent, run.retrying, run.failed, run.skipped
+    );
+    anyhow::ensure!(
+        run.failed == 0 && run.retrying == 0,
+        "some digests were not sent; see the admin page (Digest & alerts) for the reasons"
+    );
+    Ok(())
 }
 
 async fn plan(
@@ -712,6 +795,18 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let app = app.clone();
         async move { app.run_index(stopped).await }
     });
+    // Webhook deliveries, alerts and the morning digest.
+    let (stop_notify, notify_stopped) = tokio::sync::watch::channel(false);
+    let notifications = tokio::spawn({
+        let app = app.clone();
+        async move {
+            app.run_notifications(
+                std::sync::Arc::new(salesops_web::mail::Renderer),
+                notify_stopped,
+            )
+            .await
+        }
+    });
     let housekeeping = tokio::spawn({
         let app = app.clone();
         async move {
@@ -750,6 +845,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .context("serving")?;
     housekeeping.abort();
     checkpoints.abort();
+    let _ = stop_notify.send(true);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), notifications).await;
     let _ = stop_index.send(true);
     index.abort();
     app.db.close().await;

@@ -476,3 +476,80 @@ fn import_and_export_companies_from_the_command_line() {
     let o = run(dir.path(), &["export", "companies", "--database", &db]);
     assert_eq!(stdout(&o).lines().count(), 3);
 }
+
+#[test]
+fn digest_prints_sends_once_and_explains_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("d.db").display());
+    let o = run(dir.path(), &["demo", "--database", &db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // --dry-run prints every manager's digest and sends nothing.
+    let o = run(
+        dir.path(),
+        &[
+            "digest",
+            "--dry-run",
+            "--date",
+            "2026-11-23",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let managers = out.matches("\nSubject: ").count() + usize::from(out.starts_with("Subject: "));
+    assert!(managers >= 2, "{out}");
+    assert!(out.contains("To: ") && out.contains("Nordwind"), "{out}");
+    // Without a mail transport: one line, non-zero.
+    let o = run(
+        dir.path(),
+        &["digest", "--date", "2026-11-23", "--database", &db],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("no mail transport") && err.lines().count() == 1,
+        "{err}"
+    );
+    let o = run(
+        dir.path(),
+        &["digest", "--date", "23.11.2026", "--database", &db],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("--date"),
+        "{}",
+        stderr(&o)
+    );
+    // Into a directory: each manager once, however often it is run.
+    let mail = dir.path().join("mail");
+    let send = || {
+        bin()
+            .current_dir(dir.path())
+            .env("SALESOPS_MAIL_DIR", &mail)
+            .args(["digest", "--date", "2026-11-23", "--database", &db])
+            .output()
+            .unwrap()
+    };
+    let o = send();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("{managers} sent")),
+        "{}",
+        stdout(&o)
+    );
+    let o = send();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 planned now; 0 sent"),
+        "{}",
+        stdout(&o)
+    );
+    let files: Vec<_> = std::fs::read_dir(&mail)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert_eq!(files.len(), managers);
+    let text = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(text.contains("multipart/alternative"), "{text}");
+}

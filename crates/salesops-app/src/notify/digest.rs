@@ -166,7 +166,8 @@ pub fn days_to_plan(
     };
     let oldest = match last {
         Some(l) => (l + Duration::days(1)).max(today - Duration::days(2)),
-        None => newest,
+        // Never planned: from today on.
+        None => today,
     };
     let mut out = vec![];
     let mut d = oldest;

@@ -8,6 +8,7 @@ pub mod crm;
 pub mod goals;
 pub mod imports;
 pub mod leads;
+pub mod notify;
 pub mod pipelines;
 pub mod planner;
 pub mod prospecting;

@@ -7,6 +7,7 @@ mod crm;
 mod goals;
 pub(crate) mod imports;
 mod leads;
+mod notify;
 mod pages;
 mod people;
 mod pipelines;
@@ -124,6 +125,27 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             get(prospecting::scripts).post(prospecting::scripts_post),
         )
         .route("/exchange-rates", get(rates::list).post(rates::save))
+        .route("/alerts", get(notify::alerts))
+        .route("/alerts/{id}/dismiss", post(notify::dismiss))
+        .route("/digest/preview", get(notify::preview))
+        .route("/settings/digest", post(notify::save_choice))
+        .route(
+            "/admin/notifications",
+            get(notify::notifications).post(notify::save_notifications),
+        )
+        .route("/admin/notifications/alerts", post(notify::run_alerts))
+        .route(
+            "/admin/notifications/sends/{id}/retry",
+            post(notify::retry_send),
+        )
+        .route(
+            "/admin/webhooks",
+            get(notify::webhooks).post(notify::create_webhook),
+        )
+        .route(
+            "/admin/webhooks/{id}",
+            get(notify::webhook).post(notify::webhook_post),
+        )
         .route("/goals", get(goals::list).post(goals::create))
         .route("/goals/{id}", post(goals::update))
         .route("/goals/{id}/delete", post(goals::delete))

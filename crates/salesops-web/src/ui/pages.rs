@@ -384,6 +384,8 @@ struct SettingsPage {
     time_zone: String,
     version: i64,
     errors: FieldErrors,
+    /// `default`, `daily`, `weekly` and `off`, and which is chosen.
+    digest: Vec<(&'static str, bool)>,
 }
 
 async fn settings_page(
@@ -398,7 +400,18 @@ async fn settings_page(
         Ok(v) => {
             let mut ctx = session.ctx("settings");
             ctx.notice = notice;
+            let digest = match s.app.digest_choice(a, a.user_id).await {
+                Ok(c) => {
+                    let chosen = c.map(|c| c.as_str()).unwrap_or("default");
+                    ["default", "daily", "weekly", "off"]
+                        .into_iter()
+                        .map(|x| (x, x == chosen))
+                        .collect()
+                }
+                Err(e) => return UiError::new(a.locale, e).into_response(),
+            };
             let page = SettingsPage {
+                digest,
                 ctx,
                 name: v.user.name,
                 email: v.user.email,
@@ -413,8 +426,16 @@ async fn settings_page(
     }
 }
 
-pub async fn settings(State(s): State<AppState>, session: Session) -> Response {
-    settings_page(&s, &session, None, FieldErrors::default(), StatusCode::OK).await
+pub async fn settings(
+    State(s): State<AppState>,
+    session: Session,
+    uri: axum::http::Uri,
+) -> Response {
+    let notice = uri
+        .query()
+        .is_some_and(|q| q.contains("digest=1"))
+        .then(|| i18n::t(session.actor().locale, "settings-digest-saved"));
+    settings_page(&s, &session, notice, FieldErrors::default(), StatusCode::OK).await
 }
 
 pub async fn save_profile(State(s): State<AppState>, session: Session, form: Form) -> Response {
