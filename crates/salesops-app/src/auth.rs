@@ -272,6 +272,9 @@ impl App {
             .await?;
         self.prune_feed(std::time::Duration::from_secs(7 * 86_400))
             .await?;
+        // Webhook logs for 30 days; digest sends and cleared alerts for 90.
+        salesops_store::webhooks::purge(&mut self.conn(), at - chrono::Duration::days(30)).await?;
+        salesops_store::notify::purge(&mut self.conn(), at - chrono::Duration::days(90)).await?;
         Ok(())
     }
 }

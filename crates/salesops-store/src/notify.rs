@@ -776,3 +776,19 @@ pub async fn open_leads(c: &mut impl Conn, org: OrgId) -> Result<Vec<OpenLead>> 
     q.order_by((l, "id"), Order::Asc);
     c.all(&q).await
 }
+
+/// Removes digest sends and resolved alerts older than `before`.
+pub async fn purge(c: &mut impl Conn, before: DateTime<Utc>) -> Result<u64> {
+    let q = Query::delete()
+        .from_table("digest_sends")
+        .and_where(Expr::col("created_at").lt(before))
+        .and_where(Expr::col("status").is_in(["sent", "failed", "skipped"]))
+        .to_owned();
+    let mut n = c.exec(&q).await?;
+    let q = Query::delete()
+        .from_table("alerts")
+        .and_where(Expr::col("resolved_at").lt(before))
+        .to_owned();
+    n += c.exec(&q).await?;
+    Ok(n)
+}

@@ -562,3 +562,32 @@ pub async fn subscribed(c: &mut impl Conn, org: OrgId, event_type: &str) -> Resu
         .to_owned();
     Ok(c.opt::<One>(&q).await?.is_some())
 }
+
+/// Removes what is settled and older than `before`: attempts, delivered or
+/// given-up deliveries, and events no delivery refers to any more.
+pub async fn purge(c: &mut impl Conn, before: DateTime<Utc>) -> Result<u64> {
+    let q = Query::delete()
+        .from_table("webhook_attempts")
+        .and_where(Expr::col("attempted_at").lt(before))
+        .to_owned();
+    let mut n = c.exec(&q).await?;
+    let q = Query::delete()
+        .from_table("webhook_deliveries")
+        .and_where(Expr::col("created_at").lt(before))
+        .and_where(Expr::col("status").is_in(["delivered", "failed"]))
+        .to_owned();
+    n += c.exec(&q).await?;
+    let waiting = Query::select()
+        .expr(Expr::val(1))
+        .from("webhook_deliveries")
+        .and_where(Expr::col(("webhook_deliveries", "org_id")).equals(("webhook_events", "org_id")))
+        .and_where(Expr::col(("webhook_deliveries", "event_id")).equals(("webhook_events", "id")))
+        .to_owned();
+    let q = Query::delete()
+        .from_table("webhook_events")
+        .and_where(Expr::col(("webhook_events", "created_at")).lt(before))
+        .and_where(Expr::exists(waiting).not())
+        .to_owned();
+    n += c.exec(&q).await?;
+    Ok(n)
+}

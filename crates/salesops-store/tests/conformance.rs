@@ -1687,6 +1687,22 @@ async fn webhook_events_fan_out_and_deliveries_are_claimed_in_order() {
             "{}: stale",
             t.name
         );
+        // Housekeeping: settled deliveries, their attempts and events go;
+        // what still waits stays.
+        let far = now() + Duration::days(40);
+        assert!(webhooks::purge(&mut c, far).await.unwrap() > 0);
+        let left = webhooks::due_deliveries(&mut c, far, 10).await.unwrap();
+        assert!(left.iter().all(|d| d.status == "pending"), "{}", t.name);
+        assert!(
+            webhooks::get_event(&mut c, a.0, e1.id).await.is_err(),
+            "{}: delivered and purged",
+            t.name
+        );
+        assert!(
+            webhooks::get_event(&mut c, a.0, e2.id).await.is_ok(),
+            "{}: still waiting",
+            t.name
+        );
         assert_eq!(webhooks::delete_webhook(&mut c, a, h1.id).await.unwrap(), 1);
         assert!(
             webhooks::delivery_log(&mut c, a, h1.id, 10)

@@ -651,6 +651,42 @@ impl Drop for Smtp {
     }
 }
 
+/// A Python with aiosmtpd: the system's when it has it, else a virtual
+/// environment under the target directory, made once.
+fn python() -> String {
+    static PY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PY.get_or_init(|| {
+        let has = |py: &str| {
+            std::process::Command::new(py)
+                .args(["-c", "import aiosmtpd"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if has("python3") {
+            return "python3".into();
+        }
+        let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("smtp-venv");
+        let py = venv.join("bin/python3").display().to_string();
+        if !has(&py) {
+            let ok = std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success())
+                && std::process::Command::new(&py)
+                    .args(["-m", "pip", "install", "-q", "aiosmtpd==1.4.6"])
+                    .status()
+                    .is_ok_and(|s| s.success());
+            assert!(
+                ok,
+                "cannot install aiosmtpd (python3 with venv and pip is needed)"
+            );
+        }
+        py
+    })
+    .clone()
+}
+
 impl Smtp {
     fn start() -> Smtp {
         use std::io::BufRead;
@@ -661,7 +697,7 @@ impl Smtp {
             .port();
         let dir = tempfile::tempdir().unwrap();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
-        let mut child = std::process::Command::new("python3")
+        let mut child = std::process::Command::new(python())
             .args([
                 script,
                 &port.to_string(),
@@ -938,4 +974,72 @@ async fn a_down_or_refusing_smtp_server_leads_to_retries_not_losses() {
         assert_eq!(run.sent, 1, "{}", t.backend);
     }
     assert_eq!(smtp.messages().len(), TestApp::all().await.len());
+}
+
+#[tokio::test]
+async fn lost_leads_and_converted_prospects_are_reported() {
+    for t in TestApp::all_with(quick()).await {
+        let rx = receiver().await;
+        let admin = t.token(t.admin).await;
+        register(
+            &t,
+            &admin,
+            &rx.url,
+            json!(["lead.lost", "prospect.converted"]),
+        )
+        .await;
+        let rep = t.user("rep@test.example", "rep").await;
+        let team = t.team("SDR", None, &[rep]).await;
+        let tok = t.token(rep).await;
+        let lead = new_lead(&t, &tok, "Verloren GmbH").await;
+        let r = t
+            .send(
+                Req::new(Method::POST, format!("/api/v1/leads/{}/lose", id(&lead)))
+                    .cred(&tok)
+                    .json(json!({"reason": "Preis", "competitor": "Konkurrenz AG"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = t
+            .send(
+                Req::new(Method::POST, "/api/v1/prospect-lists")
+                    .cred(&admin)
+                    .json(json!({"name": "Messe", "team_id": team, "reps": [rep]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let list = id(&r.json());
+        let r = t
+            .send(Req::new(Method::POST, "/api/v1/prospects").cred(&admin)
+                .json(json!({"list_id": list, "company_name": "Huber AG", "contact_name": "Max Huber"})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let prospect = id(&r.json());
+        let r = t
+            .send(
+                Req::new(
+                    Method::POST,
+                    format!("/api/v1/prospects/{prospect}/convert"),
+                )
+                .cred(&tok)
+                .json(json!({})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let new_lead_id = r.json()["lead"]["id"].clone();
+        deliver_until(&t, || rx.got.len() == 2).await;
+        let events = rx.got.events();
+        let lost = events.iter().find(|e| e["type"] == "lead.lost").unwrap();
+        assert_eq!(lost["data"]["lost_reason"], "Preis");
+        assert_eq!(lost["data"]["competitor"], "Konkurrenz AG");
+        let conv = events
+            .iter()
+            .find(|e| e["type"] == "prospect.converted")
+            .unwrap();
+        assert_eq!(conv["data"]["prospect_id"], json!(prospect));
+        assert_eq!(conv["data"]["lead_id"], new_lead_id);
+        assert_eq!(conv["data"]["list_id"], json!(list));
+        // Not subscribed: no lead.created for the converted prospect's lead.
+        assert_eq!(rx.got.len(), 2, "{}", t.backend);
+    }
 }
