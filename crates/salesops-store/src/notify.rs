@@ -792,3 +792,25 @@ pub async fn purge(c: &mut impl Conn, before: DateTime<Utc>) -> Result<u64> {
     n += c.exec(&q).await?;
     Ok(n)
 }
+
+/// An open alert as the job compares it with what holds now.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OpenAlert {
+    pub id: Uuid,
+    pub alert_key: String,
+    pub title: String,
+    pub detail: String,
+    pub user_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+}
+
+/// Every alert whose condition held at the last run.
+pub async fn open_alerts(c: &mut impl Conn, org: OrgId) -> Result<Vec<OpenAlert>> {
+    let q = Query::select()
+        .columns(["id", "alert_key", "title", "detail", "user_id", "team_id"])
+        .from("alerts")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("resolved_at").is_null())
+        .to_owned();
+    c.all(&q).await
+}

@@ -497,7 +497,14 @@ async fn alerts_are_raised_dismissed_and_cleared() {
         .await
         .unwrap();
         let run = t.app.run_alerts(t.org).await.unwrap();
-        assert_eq!(run.open, 3, "{}", t.backend);
+        assert_eq!((run.open, run.written), (3, 3), "{}", t.backend);
+        let run = t.app.run_alerts(t.org).await.unwrap();
+        assert_eq!(
+            (run.open, run.written),
+            (3, 0),
+            "{}: nothing changed, nothing written",
+            t.backend
+        );
         let list = |cred: Cred| {
             let t = &t;
             async move {

@@ -22,7 +22,7 @@ use salesops_domain::{GoalMetric, Money, OrgId, Role, TeamId, UserId};
 use salesops_store::notify::{self, AlertFilter, AlertRow};
 use salesops_store::now;
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// An alert as the pages and the API show it.
@@ -43,8 +43,28 @@ pub struct Alert {
     pub dismissed_at: Option<DateTime<Utc>>,
 }
 
-impl From<AlertRow> for Alert {
-    fn from(r: AlertRow) -> Self {
+impl Alert {
+    /// An alert as shown at `now`: the stored figures, and the days a
+    /// lead has rotted, been idle or been overdue counted up to now (they
+    /// are not stored, so that the job rewrites an alert only when it
+    /// changes).
+    pub fn at(r: AlertRow, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Alert {
+        let mut detail: serde_json::Value =
+            serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null);
+        let days = match r.kind.as_str() {
+            "rotting" | "idle" => detail["since_at"]
+                .as_i64()
+                .and_then(|t| DateTime::from_timestamp(t, 0))
+                .map(|t| days_between(t, now)),
+            "close_date_passed" => detail["date"]
+                .as_str()
+                .and_then(|d| d.parse::<NaiveDate>().ok())
+                .map(|d| (now.with_timezone(&tz).date_naive() - d).num_days()),
+            _ => None,
+        };
+        if let (Some(d), Some(o)) = (days, detail.as_object_mut()) {
+            o.insert("days".into(), json!(d));
+        }
         Alert {
             id: r.id,
             kind: r.kind,
@@ -53,7 +73,7 @@ impl From<AlertRow> for Alert {
             lead_id: r.lead_id,
             goal_id: r.goal_id,
             title: r.title,
-            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            detail,
             raised_at: r.raised_at,
             dismissed_at: r.dismissed_at,
         }
@@ -66,6 +86,8 @@ pub struct AlertRun {
     /// Conditions that hold now.
     pub open: usize,
     pub resolved: usize,
+    /// Alerts written: new ones, and those whose figures changed.
+    pub written: usize,
     /// goal.achieved events written.
     pub achieved: usize,
 }
@@ -80,6 +102,25 @@ struct Found {
     goal: Option<Uuid>,
     title: String,
     detail: serde_json::Value,
+}
+
+fn alert_row(org: OrgId, f: &Found, at: DateTime<Utc>) -> AlertRow {
+    AlertRow {
+        org_id: org.0,
+        id: Uuid::now_v7(),
+        kind: f.kind.into(),
+        alert_key: f.key.clone(),
+        user_id: f.user,
+        team_id: f.team,
+        lead_id: f.lead,
+        goal_id: f.goal,
+        title: f.title.clone(),
+        detail: f.detail.to_string(),
+        raised_at: at,
+        resolved_at: None,
+        dismissed_at: None,
+        dismissed_by: None,
+    }
 }
 
 /// Whole days from `a` to `b`.
@@ -132,8 +173,9 @@ impl App {
                         lead: Some(l.id),
                         goal: None,
                         title: l.title.clone(),
-                        detail: json!({ "stage": s.name, "days": since, "rotting_days": days,
-                            "since": l.stage_entered_at.with_timezone(&ctx.tz).date_naive() }),
+                        detail: json!({ "stage": s.name, "rotting_days": days,
+                            "since": l.stage_entered_at.with_timezone(&ctx.tz).date_naive(),
+                            "since_at": l.stage_entered_at.timestamp() }),
                     });
                 }
             }
@@ -148,7 +190,7 @@ impl App {
                     lead: Some(l.id),
                     goal: None,
                     title: l.title.clone(),
-                    detail: json!({ "days": idle, "limit": settings.idle_days,
+                    detail: json!({ "limit": settings.idle_days, "since_at": last.timestamp(),
                         "last_activity": l.last_activity_at.map(|t| t.with_timezone(&ctx.tz).date_naive()) }),
                 });
             }
@@ -161,47 +203,56 @@ impl App {
                     lead: Some(l.id),
                     goal: None,
                     title: l.title.clone(),
-                    detail: json!({ "date": d, "days": (today - d).num_days() }),
+                    detail: json!({ "date": d }),
                 });
             }
         }
         let achieved = self
             .goal_alerts(&system, &ctx, &leads, &settings, &mut found)
             .await?;
-        // Reconcile.
-        let open = notify::open_alert_keys(&mut self.conn(), org).await?;
+        // Reconcile: write only what is new, changed or over, in
+        // transactions of a thousand rows.
+        let open = notify::open_alerts(&mut self.conn(), org).await?;
         let keys: HashSet<&str> = found.iter().map(|f| f.key.as_str()).collect();
-        let mut resolved = 0;
-        for o in &open {
-            if !keys.contains(o.alert_key.as_str()) {
-                resolved += notify::resolve_alert(&mut self.conn(), org, o.id, at).await? as usize;
+        let known: HashMap<&str, &notify::OpenAlert> =
+            open.iter().map(|o| (o.alert_key.as_str(), o)).collect();
+        let over: Vec<Uuid> = open
+            .iter()
+            .filter(|o| !keys.contains(o.alert_key.as_str()))
+            .map(|o| o.id)
+            .collect();
+        let changed: Vec<&Found> = found
+            .iter()
+            .filter(|f| {
+                known.get(f.key.as_str()).is_none_or(|o| {
+                    o.title != f.title
+                        || o.user_id != f.user
+                        || o.team_id != f.team
+                        || serde_json::from_str::<serde_json::Value>(&o.detail)
+                            .ok()
+                            .as_ref()
+                            != Some(&f.detail)
+                })
+            })
+            .collect();
+        for chunk in over.chunks(1000) {
+            let mut tx = self.db.begin().await?;
+            for id in chunk {
+                notify::resolve_alert(&mut tx, org, *id, at).await?;
             }
+            tx.commit().await?;
         }
-        for f in &found {
-            notify::raise_alert(
-                &mut self.conn(),
-                &AlertRow {
-                    org_id: org.0,
-                    id: Uuid::now_v7(),
-                    kind: f.kind.into(),
-                    alert_key: f.key.clone(),
-                    user_id: f.user,
-                    team_id: f.team,
-                    lead_id: f.lead,
-                    goal_id: f.goal,
-                    title: f.title.clone(),
-                    detail: f.detail.to_string(),
-                    raised_at: at,
-                    resolved_at: None,
-                    dismissed_at: None,
-                    dismissed_by: None,
-                },
-            )
-            .await?;
+        for chunk in changed.chunks(1000) {
+            let mut tx = self.db.begin().await?;
+            for f in chunk {
+                notify::raise_alert(&mut tx, &alert_row(org, f, at)).await?;
+            }
+            tx.commit().await?;
         }
         Ok(AlertRun {
             open: found.len(),
-            resolved,
+            resolved: over.len(),
+            written: changed.len(),
             achieved,
         })
     }
@@ -387,7 +438,7 @@ impl App {
         Ok(notify::list_alerts(&mut self.conn(), actor.org_id, &f)
             .await?
             .into_iter()
-            .map(Alert::from)
+            .map(|r| Alert::at(r, now(), ctx.tz))
             .collect())
     }
 
@@ -413,9 +464,8 @@ impl App {
             return Err(AppError::Forbidden);
         }
         notify::dismiss_alert(&mut self.conn(), actor.org_id, id, actor.user_id.0, now()).await?;
-        Ok(notify::get_alert(&mut self.conn(), actor.org_id, id)
-            .await?
-            .into())
+        let r = notify::get_alert(&mut self.conn(), actor.org_id, id).await?;
+        Ok(Alert::at(r, now(), ctx.tz))
     }
 }
 

@@ -393,7 +393,12 @@ impl App {
             },
         )
         .await?;
-        let open: Vec<Alert> = open.into_iter().map(Alert::from).collect();
+        // Counted to the morning the digest is sent.
+        let morning = d0 + Duration::hours(i64::from(settings.digest_hour));
+        let open: Vec<Alert> = open
+            .into_iter()
+            .map(|r| Alert::at(r, morning, ctx.tz))
+            .collect();
         let open = alerts::for_people(&open, &set);
         let rotting: Vec<Alert> = open
             .iter()
@@ -532,7 +537,6 @@ impl App {
         let mut tx = self.db.begin().await?;
         let mut n = 0;
         for (u, choice) in &recipients {
-            let email = ctx.person(*u).map(|_| String::new()).unwrap_or_default();
             let row = SendRow {
                 org_id: org.0,
                 id: Uuid::now_v7(),
@@ -544,7 +548,7 @@ impl App {
                 next_attempt_at: at,
                 claimed_by: None,
                 claimed_until: None,
-                email,
+                email: String::new(),
                 last_error: None,
                 created_at: at,
                 updated_at: at,
@@ -763,8 +767,17 @@ impl App {
                 match salesops_store::orgs::list(&mut self.conn()).await {
                     Ok(orgs) => {
                         for o in orgs {
-                            if let Err(e) = self.run_alerts(o.id).await {
-                                tracing::warn!(error = %e, "alerts");
+                            let started = std::time::Instant::now();
+                            match self.run_alerts(o.id).await {
+                                Ok(r) => tracing::info!(
+                                    org = %o.slug,
+                                    open = r.open,
+                                    resolved = r.resolved,
+                                    achieved = r.achieved,
+                                    ms = started.elapsed().as_millis() as u64,
+                                    "alerts checked"
+                                ),
+                                Err(e) => tracing::warn!(error = %e, "alerts"),
                             }
                         }
                     }
