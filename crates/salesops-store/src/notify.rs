@@ -142,12 +142,17 @@ struct DateRow {
     digest_date: NaiveDate,
 }
 
-/// The latest day whose digest was planned.
-pub async fn last_plan(c: &mut impl Conn, org: OrgId) -> Result<Option<NaiveDate>> {
+/// The latest day up to `up_to` whose digest was planned.
+pub async fn last_plan(
+    c: &mut impl Conn,
+    org: OrgId,
+    up_to: NaiveDate,
+) -> Result<Option<NaiveDate>> {
     let q = Query::select()
         .column("digest_date")
         .from("digest_plans")
         .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("digest_date").lte(up_to))
         .order_by("digest_date", Order::Desc)
         .limit(1)
         .to_owned();
@@ -271,7 +276,13 @@ pub async fn due_sends(c: &mut impl Conn, now: DateTime<Utc>, limit: u64) -> Res
     c.all(&q).await
 }
 
-/// Takes a send for `by` until `until`; false when another instance has
+#[derive(sqlx::FromRow)]
+struct Attempts {
+    attempts: i32,
+}
+
+/// Takes a send for `by` until `until` and returns its attempt number
+/// (the stored count after this claim); `None` when another instance has
 /// it, or it is no longer due.
 pub async fn claim_send(
     c: &mut impl Conn,
@@ -280,7 +291,7 @@ pub async fn claim_send(
     by: &str,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Option<i32>> {
     let q = Query::update()
         .table("digest_sends")
         .value("status", "sending")
@@ -291,6 +302,29 @@ pub async fn claim_send(
         .and_where(Expr::col("org_id").eq(org))
         .and_where(Expr::col("id").eq(id))
         .cond_where(claimable(now))
+        .returning_col("attempts")
+        .to_owned();
+    Ok(c.opt::<Attempts>(&q).await?.map(|a| a.attempts))
+}
+
+/// Extends a claim that `by` still holds (attempt `attempt`) to `until`;
+/// false when it was lost (the lease ran out and another instance took it).
+pub async fn extend_send(
+    c: &mut impl Conn,
+    org: Uuid,
+    id: Uuid,
+    by: &str,
+    attempt: i32,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let q = Query::update()
+        .table("digest_sends")
+        .value("claimed_until", until)
+        .and_where(Expr::col("org_id").eq(org))
+        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col("status").eq("sending"))
+        .and_where(Expr::col("claimed_by").eq(by))
+        .and_where(Expr::col("attempts").eq(attempt))
         .to_owned();
     Ok(c.exec(&q).await? == 1)
 }
@@ -303,6 +337,7 @@ pub async fn finish_send(
     org: Uuid,
     id: Uuid,
     by: &str,
+    attempt: i32,
     status: &str,
     email: &str,
     error: Option<&str>,
@@ -322,6 +357,7 @@ pub async fn finish_send(
         .and_where(Expr::col("id").eq(id))
         .and_where(Expr::col("status").eq("sending"))
         .and_where(Expr::col("claimed_by").eq(by))
+        .and_where(Expr::col("attempts").eq(attempt))
         .to_owned();
     Ok(c.exec(&q).await? == 1)
 }
@@ -484,6 +520,8 @@ pub struct AlertFilter {
     /// Only these people's (and, with `teams`, these teams').
     pub users: Option<Vec<Uuid>>,
     pub teams: Option<Vec<Uuid>>,
+    /// Leave out alerts about leads (for those who may not read leads).
+    pub without_leads: bool,
     /// Dismissed ones too.
     pub dismissed: bool,
     /// Raised at or after.
@@ -505,6 +543,9 @@ pub async fn list_alerts(c: &mut impl Conn, org: OrgId, f: &AlertFilter) -> Resu
         .to_owned();
     if !f.dismissed {
         q.and_where(Expr::col("dismissed_at").is_null());
+    }
+    if f.without_leads {
+        q.and_where(Expr::col("lead_id").is_null());
     }
     if f.users.is_some() || f.teams.is_some() {
         let mut any = sea_query::Condition::any();

@@ -311,19 +311,41 @@ fn claimable(now: DateTime<Utc>) -> sea_query::Condition {
         )
 }
 
-/// Deliveries that may be attempted now, oldest event first.
+/// Deliveries to active endpoints that may be attempted now, oldest
+/// event first (a switched-off endpoint's wait until it is on again).
 pub async fn due_deliveries(
     c: &mut impl Conn,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<DeliveryRow>> {
-    let q = Query::select()
-        .columns(DELIVERY_COLS)
-        .from("webhook_deliveries")
-        .cond_where(claimable(now))
-        .order_by("event_id", Order::Asc)
-        .limit(limit)
-        .to_owned();
+    let d = "webhook_deliveries";
+    let mut q = Query::select();
+    for col in DELIVERY_COLS {
+        q.column((d, col));
+    }
+    q.from(d)
+        .inner_join(
+            "webhooks",
+            Expr::col(("webhooks", "org_id"))
+                .equals((d, "org_id"))
+                .and(Expr::col(("webhooks", "id")).equals((d, "webhook_id"))),
+        )
+        .and_where(Expr::col(("webhooks", "active")).eq(true))
+        .cond_where(
+            sea_query::Condition::any()
+                .add(
+                    Expr::col((d, "status"))
+                        .eq("pending")
+                        .and(Expr::col((d, "next_attempt_at")).lte(now)),
+                )
+                .add(
+                    Expr::col((d, "status"))
+                        .eq("sending")
+                        .and(Expr::col((d, "claimed_until")).lt(now)),
+                ),
+        )
+        .order_by((d, "event_id"), Order::Asc)
+        .limit(limit);
     c.all(&q).await
 }
 
@@ -348,13 +370,19 @@ pub async fn earlier_undelivered(c: &mut impl Conn, d: &DeliveryRow) -> Result<b
     Ok(c.opt::<One>(&q).await?.is_some())
 }
 
-/// Takes a delivery until `until`; false when another instance has it.
+#[derive(sqlx::FromRow)]
+struct Attempts {
+    attempts: i32,
+}
+
+/// Takes a delivery until `until` and returns its attempt number (the
+/// stored count after this claim); `None` when another instance has it.
 pub async fn claim_delivery(
     c: &mut impl Conn,
     d: &DeliveryRow,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Option<i32>> {
     let q = Query::update()
         .table("webhook_deliveries")
         .value("status", "sending")
@@ -364,8 +392,9 @@ pub async fn claim_delivery(
         .and_where(Expr::col("webhook_id").eq(d.webhook_id))
         .and_where(Expr::col("event_id").eq(d.event_id))
         .cond_where(claimable(now))
+        .returning_col("attempts")
         .to_owned();
-    Ok(c.exec(&q).await? == 1)
+    Ok(c.opt::<Attempts>(&q).await?.map(|a| a.attempts))
 }
 
 /// One attempt's outcome.
@@ -379,14 +408,16 @@ pub struct AttemptRow {
 }
 
 /// Records an attempt and what follows from it: `delivered`, `pending`
-/// again at `next_attempt_at`, or `failed` (given up).
+/// again at `next_attempt_at`, or `failed` (given up). Only the holder of
+/// attempt `a.attempt` changes the delivery (false when the claim was
+/// lost); the attempt is logged either way. Run it in a transaction.
 pub async fn finish_delivery(
     c: &mut impl Conn,
     d: &DeliveryRow,
     a: &AttemptRow,
     status: &str,
     next_attempt_at: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<bool> {
     let q = Query::insert()
         .into_table("webhook_attempts")
         .columns([
@@ -409,6 +440,11 @@ pub async fn finish_delivery(
             a.error.clone().into(),
             a.duration_ms.into(),
         ])
+        .on_conflict(
+            sea_query::OnConflict::columns(["org_id", "webhook_id", "event_id", "attempt"])
+                .do_nothing()
+                .to_owned(),
+        )
         .to_owned();
     c.exec(&q).await?;
     let q = Query::update()
@@ -425,9 +461,10 @@ pub async fn finish_delivery(
         .and_where(Expr::col("org_id").eq(d.org_id))
         .and_where(Expr::col("webhook_id").eq(d.webhook_id))
         .and_where(Expr::col("event_id").eq(d.event_id))
+        .and_where(Expr::col("status").eq("sending"))
+        .and_where(Expr::col("attempts").eq(a.attempt))
         .to_owned();
-    c.exec(&q).await?;
-    Ok(())
+    Ok(c.exec(&q).await? == 1)
 }
 
 /// Puts a failed delivery back in the queue, due now.

@@ -1226,7 +1226,7 @@ async fn digest_sends_are_claimed_once_and_retried() {
         let day: chrono::NaiveDate = "2026-11-23".parse().unwrap();
         assert!(notify::insert_plan(&mut c, a, day, 1, now()).await.unwrap());
         assert!(!notify::insert_plan(&mut c, a, day, 1, now()).await.unwrap());
-        assert_eq!(notify::last_plan(&mut c, a).await.unwrap(), Some(day));
+        assert_eq!(notify::last_plan(&mut c, a, day).await.unwrap(), Some(day));
         // One send per user and day.
         let at = now();
         let row = SendRow {
@@ -1267,7 +1267,7 @@ async fn digest_sends_are_claimed_once_and_retried() {
         let second = notify::claim_send(&mut c, a.0, row.id, "two", until, later)
             .await
             .unwrap();
-        assert!(first && !second, "{}", t.name);
+        assert_eq!((first, second), (Some(1), None), "{}", t.name);
         assert!(
             notify::due_sends(&mut c, later, 10)
                 .await
@@ -1278,7 +1278,7 @@ async fn digest_sends_are_claimed_once_and_retried() {
         let next = later + Duration::seconds(30);
         assert!(
             !notify::finish_send(
-                &mut c, a.0, row.id, "two", "sent", "x@y.z", None, next, later
+                &mut c, a.0, row.id, "two", 1, "sent", "x@y.z", None, next, later
             )
             .await
             .unwrap()
@@ -1289,6 +1289,7 @@ async fn digest_sends_are_claimed_once_and_retried() {
                 a.0,
                 row.id,
                 "one",
+                1,
                 "retrying",
                 "x@y.z",
                 Some("SMTP down"),
@@ -1314,19 +1315,39 @@ async fn digest_sends_are_claimed_once_and_retried() {
         );
         // An instance that stops mid-send: its claim runs out, another takes over.
         let t2 = next + Duration::seconds(1);
-        assert!(
+        assert_eq!(
             notify::claim_send(&mut c, a.0, row.id, "one", t2 + Duration::seconds(5), t2)
                 .await
-                .unwrap()
+                .unwrap(),
+            Some(2)
         );
+        assert_eq!(
+            notify::claim_send(&mut c, a.0, row.id, "two", t2 + Duration::minutes(5), t2)
+                .await
+                .unwrap(),
+            None
+        );
+        let t3 = t2 + Duration::seconds(6);
+        assert_eq!(
+            notify::claim_send(&mut c, a.0, row.id, "two", t3 + Duration::minutes(5), t3)
+                .await
+                .unwrap(),
+            Some(3)
+        );
+        // The first instance wakes up: its claim is gone, it neither
+        // extends nor finishes the send.
         assert!(
-            !notify::claim_send(&mut c, a.0, row.id, "two", t2 + Duration::minutes(5), t2)
+            !notify::extend_send(&mut c, a.0, row.id, "one", 2, t3 + Duration::minutes(5))
                 .await
                 .unwrap()
         );
-        let t3 = t2 + Duration::seconds(6);
         assert!(
-            notify::claim_send(&mut c, a.0, row.id, "two", t3 + Duration::minutes(5), t3)
+            !notify::finish_send(&mut c, a.0, row.id, "one", 2, "sent", "x@y.z", None, t3, t3)
+                .await
+                .unwrap()
+        );
+        assert!(
+            notify::extend_send(&mut c, a.0, row.id, "two", 3, t3 + Duration::minutes(5))
                 .await
                 .unwrap()
         );
@@ -1336,6 +1357,7 @@ async fn digest_sends_are_claimed_once_and_retried() {
                 a.0,
                 row.id,
                 "two",
+                3,
                 "failed",
                 "x@y.z",
                 Some("gave up"),
@@ -1579,11 +1601,13 @@ async fn webhook_events_fan_out_and_deliveries_are_claimed_in_order() {
             webhooks::claim_delivery(&mut c, &d1, until, later)
                 .await
                 .unwrap()
+                .is_some()
         );
         assert!(
-            !webhooks::claim_delivery(&mut c, &d1, until, later)
+            webhooks::claim_delivery(&mut c, &d1, until, later)
                 .await
-                .unwrap(),
+                .unwrap()
+                .is_none(),
             "{}: claimed once",
             t.name
         );
@@ -1609,6 +1633,7 @@ async fn webhook_events_fan_out_and_deliveries_are_claimed_in_order() {
             webhooks::claim_delivery(&mut c, &d1, t2 + Duration::seconds(60), t2)
                 .await
                 .unwrap()
+                .is_some()
         );
         let ok = AttemptRow {
             attempt: 2,
@@ -1649,6 +1674,7 @@ async fn webhook_events_fan_out_and_deliveries_are_claimed_in_order() {
             webhooks::claim_delivery(&mut c, &d2, t2 + Duration::seconds(60), t2)
                 .await
                 .unwrap()
+                .is_some()
         );
         let fail = AttemptRow {
             attempt: 1,

@@ -200,12 +200,7 @@ impl View<'_> {
     }
 
     fn d_base(&self) -> &str {
-        self.d
-            .totals
-            .revenue
-            .as_ref()
-            .map(|m| m.currency.code())
-            .unwrap_or("EUR")
+        self.d.base.code()
     }
 
     fn status(&self, g: &GoalLine) -> String {

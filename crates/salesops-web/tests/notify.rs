@@ -255,6 +255,36 @@ async fn sales_events_reach_the_receiver_signed_and_in_order() {
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
         deliver_until(&t, || rx.got.len() == 5).await;
         assert_eq!(rx.got.events()[4]["type"], "webhook.test");
+        // Switched off, an endpoint's waiting events stay; switched on,
+        // they go out (events that happen while it is off are not kept).
+        new_lead(&t, &tok, "Wartet GmbH").await;
+        let r = t
+            .send(
+                Req::new(Method::PATCH, format!("/api/v1/webhooks/{}", id(&hook)))
+                    .cred(&admin)
+                    .header("If-Match", "\"1\"")
+                    .json(json!({"active": false})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        t.app.deliver_webhooks().await.unwrap();
+        assert_eq!(
+            rx.got.len(),
+            5,
+            "{}: nothing to a switched-off endpoint",
+            t.backend
+        );
+        let r = t
+            .send(
+                Req::new(Method::PATCH, format!("/api/v1/webhooks/{}", id(&hook)))
+                    .cred(&admin)
+                    .header("If-Match", "\"2\"")
+                    .json(json!({"active": true})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        deliver_until(&t, || rx.got.len() == 6).await;
+        assert_eq!(rx.got.events()[5]["data"]["title"], "Wartet GmbH");
         // A rep may not see or register endpoints.
         let r = t
             .send(Req::new(Method::GET, "/api/v1/webhooks").cred(&tok))
@@ -532,6 +562,11 @@ async fn alerts_are_raised_dismissed_and_cleared() {
             list(boss_tok.clone()).await.len(),
             3,
             "the manager sees the team's"
+        );
+        let viewer = t.user("vera@test.example", "viewer").await;
+        assert!(
+            list(t.token(viewer).await).await.is_empty(),
+            "a viewer reads no leads, nor their alerts"
         );
         assert!(
             list(otto_tok.clone()).await.is_empty(),
@@ -926,6 +961,20 @@ async fn the_digest_goes_out_once_per_recipient_and_day_over_smtp() {
             )
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "a rep sees only their own");
+        let r = t
+            .send(
+                Req::new(
+                    Method::GET,
+                    format!("/api/v1/digest/preview?user_id={anna}"),
+                )
+                .cred(&boss_tok),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "the manager previews a member's");
+        let r = t
+            .send(Req::new(Method::GET, "/api/v1/digest/preview?date=9999-12-31").cred(&boss_tok))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
 

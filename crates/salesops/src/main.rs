@@ -406,16 +406,21 @@ async fn digest(
     use salesops_app::notify::digest::DigestRenderer;
     let app = open(config).await?;
     let org = app.default_org().await?;
+    let today = app
+        .org_today(org.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
     let date = match date {
         Some(d) => d
             .trim()
             .parse::<chrono::NaiveDate>()
             .map_err(|_| anyhow::anyhow!("--date: not a date like 2026-11-23: {d}"))?,
-        None => app
-            .org_today(org.id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", describe(e)))?,
+        None => today,
     };
+    anyhow::ensure!(
+        date <= today,
+        "--date: {date} has not begun yet (today is {today} in the organisation's time zone)"
+    );
     let renderer = salesops_web::mail::Renderer;
     let fail = |e| anyhow::anyhow!("{}", describe(e));
     if dry_run {

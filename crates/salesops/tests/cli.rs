@@ -520,6 +520,22 @@ fn digest_prints_sends_once_and_explains_what_is_missing() {
         "{}",
         stderr(&o)
     );
+    let o = run(
+        dir.path(),
+        &[
+            "digest",
+            "--date",
+            "2999-01-01",
+            "--dry-run",
+            "--database",
+            &db,
+        ],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("has not begun"),
+        "{}",
+        stderr(&o)
+    );
     // Into a directory: each manager once, however often it is run.
     let mail = dir.path().join("mail");
     let send = || {

@@ -388,16 +388,23 @@ impl App {
     /// Whose alerts the actor sees: everybody's for admins, ops and
     /// viewers; else their own, and their managed teams' and members'.
     fn alert_scope(&self, actor: &Actor, ctx: &Ctx) -> AlertFilter {
-        if matches!(actor.role, Role::Admin | Role::Ops | Role::Viewer) {
+        if matches!(actor.role, Role::Admin | Role::Ops) {
             return AlertFilter::default();
         }
+        if actor.role == Role::Viewer {
+            // Viewers read figures, not leads.
+            return AlertFilter {
+                without_leads: true,
+                ..Default::default()
+            };
+        }
+        // Managers: the direct members of the teams they manage, whose
+        // leads they may read, and those teams' goals.
         let mut users = vec![actor.user_id.0];
         let mut teams: Vec<Uuid> = vec![];
         for t in &actor.manages {
-            for tt in ctx.team_tree(*t) {
-                teams.push(tt.0);
-            }
-            users.extend(ctx.members_of(*t).into_iter().map(|u| u.0));
+            teams.push(t.0);
+            users.extend(ctx.direct_members(*t).into_iter().map(|u| u.0));
         }
         AlertFilter {
             users: Some(users),
@@ -426,12 +433,11 @@ impl App {
             f.teams = Some(vec![]);
         }
         if let Some(t) = team {
-            let tree: Vec<Uuid> = ctx.team_tree(t).into_iter().map(|t| t.0).collect();
-            if f.teams.as_ref().is_some_and(|v| !v.contains(&t.0)) {
+            if f.teams.as_ref().is_some_and(|v| !v.contains(&t.0)) || ctx.team(t).is_none() {
                 return Err(AppError::NotFound);
             }
-            f.users = Some(ctx.members_of(t).into_iter().map(|u| u.0).collect());
-            f.teams = Some(tree);
+            f.users = Some(ctx.direct_members(t).into_iter().map(|u| u.0).collect());
+            f.teams = Some(vec![t.0]);
         }
         f.dismissed = dismissed;
         f.limit = limit.clamp(1, 1000);
@@ -448,6 +454,7 @@ impl App {
         let a = notify::get_alert(&mut self.conn(), actor.org_id, id).await?;
         let f = self.alert_scope(actor, &ctx);
         let visible = match (&f.users, &f.teams) {
+            _ if f.without_leads && a.lead_id.is_some() => false,
             (None, None) => true,
             (users, teams) => {
                 a.user_id

@@ -44,6 +44,8 @@ pub struct Digest {
     pub period: Period,
     /// The app's public URL, for links.
     pub base_url: String,
+    /// The organisation's base currency (revenue and revenue goals).
+    pub base: salesops_domain::Currency,
     pub members: Vec<MemberDigest>,
     pub totals: Totals,
     /// Deals that started rotting in the period.
@@ -466,6 +468,7 @@ impl App {
                 .base_url
                 .trim_end_matches('/')
                 .to_string(),
+            base: ctx.base,
             members,
             totals,
             rotting,
@@ -486,19 +489,33 @@ impl App {
     ) -> Result<Digest> {
         let user = user.unwrap_or(actor.user_id);
         let ctx = self.analytics_ctx(actor).await?;
-        if user != actor.user_id && !actor.sees_all() {
-            let managed = actor
-                .manages
-                .iter()
-                .any(|t| ctx.members_of(*t).contains(&user));
-            if !managed {
-                return Err(AppError::NotFound);
-            }
-        }
         if ctx.person(user).is_none() {
             return Err(AppError::NotFound);
         }
+        if user != actor.user_id && !actor.sees_all() {
+            // A manager previews a member's digest only when everyone in it
+            // is one of their own people.
+            let mine: HashSet<UserId> = actor
+                .manages
+                .iter()
+                .flat_map(|t| ctx.members_of(*t))
+                .collect();
+            let theirs = Self::digest_people(&ctx, user);
+            if !mine.contains(&user)
+                || !theirs
+                    .iter()
+                    .all(|p| mine.contains(p) || *p == actor.user_id)
+            {
+                return Err(AppError::NotFound);
+            }
+        }
         let date = date.unwrap_or(ctx.today);
+        if (date - ctx.today).num_days().abs() > 3660 {
+            return Err(AppError::Invalid(salesops_domain::Invalid::one(
+                "date",
+                "must be within ten years of today",
+            )));
+        }
         let stored = self.digest_choice_of(actor.org_id, user).await?;
         let choice = match stored {
             Some(DigestChoice::Weekly) => DigestChoice::Weekly,
@@ -574,7 +591,7 @@ impl App {
             }
             let tz: chrono_tz::Tz = o.time_zone.parse().unwrap_or(chrono_tz::Europe::Berlin);
             let local = now().with_timezone(&tz);
-            let last = notify::last_plan(&mut self.conn(), o.id).await?;
+            let last = notify::last_plan(&mut self.conn(), o.id, local.date_naive()).await?;
             let hour_reached = local.hour() as i32 >= s.digest_hour;
             for d in days_to_plan(last, local.date_naive(), hour_reached) {
                 n += self.plan_digests(o.id, d).await?;
@@ -612,7 +629,7 @@ impl App {
         let cfg = &self.settings.notify;
         let at = now();
         let by = cfg.instance.as_str();
-        if !notify::claim_send(
+        let Some(attempts) = notify::claim_send(
             &mut self.conn(),
             s.org_id,
             s.id,
@@ -621,10 +638,9 @@ impl App {
             at,
         )
         .await?
-        {
+        else {
             return Ok(None);
-        }
-        let attempts = s.attempts + 1;
+        };
         let org = OrgId(s.org_id);
         let user = match salesops_store::users::get(&mut self.conn(), org, UserId(s.user_id)).await
         {
@@ -657,7 +673,7 @@ impl App {
                             .ok()
                             .and_then(|u| u.host_str().map(str::to_string))
                             .unwrap_or_else(|| "salesops.invalid".into());
-                        match mail::message(
+                        let message = mail::message(
                             &cfg.mail_from,
                             &u.name,
                             &u.email,
@@ -665,7 +681,23 @@ impl App {
                             r.html,
                             r.text,
                             format!("<digest.{}.{}@{host}>", s.user_id.simple(), s.digest_date),
-                        ) {
+                        );
+                        // Building took time: the claim must still be ours,
+                        // and now lasts for the sending.
+                        let held = notify::extend_send(
+                            &mut self.conn(),
+                            s.org_id,
+                            s.id,
+                            by,
+                            attempts,
+                            now() + Duration::minutes(5),
+                        )
+                        .await?;
+                        if !held {
+                            tracing::warn!(user = %s.user_id, date = %s.digest_date, "digest: the claim ran out while building; left to the instance that took it");
+                            return Ok(None);
+                        }
+                        match message {
                             Ok(m) => mailer.send(m).await,
                             Err(e) => Err(e),
                         }
@@ -690,6 +722,7 @@ impl App {
             s.org_id,
             s.id,
             by,
+            attempts,
             status,
             &email,
             error.as_deref(),
@@ -750,41 +783,72 @@ impl App {
                 Mailer::Off
             }
         };
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut n: u64 = 0;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => {
-                    if *stop.borrow() { break; }
+        // Three loops, so that a slow endpoint, a long alert run or a slow
+        // SMTP server holds up only its own kind of work.
+        let every = |secs: u64| {
+            let mut t = tokio::time::interval(std::time::Duration::from_secs(secs));
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        };
+        let webhooks = {
+            let mut stop = stop.clone();
+            async move {
+                let mut tick = every(1);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => if *stop.borrow() { break },
+                    }
+                    if let Err(e) = self.deliver_webhooks().await {
+                        tracing::warn!(error = %e, "webhook deliveries");
+                    }
                 }
             }
-            if let Err(e) = self.deliver_webhooks().await {
-                tracing::warn!(error = %e, "webhook deliveries");
-            }
-            if n.is_multiple_of(600) {
-                match salesops_store::orgs::list(&mut self.conn()).await {
-                    Ok(orgs) => {
-                        for o in orgs {
-                            let started = std::time::Instant::now();
-                            match self.run_alerts(o.id).await {
-                                Ok(r) => tracing::info!(
-                                    org = %o.slug,
-                                    open = r.open,
-                                    resolved = r.resolved,
-                                    achieved = r.achieved,
-                                    ms = started.elapsed().as_millis() as u64,
-                                    "alerts checked"
-                                ),
-                                Err(e) => tracing::warn!(error = %e, "alerts"),
-                            }
+        };
+        let alerts = {
+            let mut stop = stop.clone();
+            async move {
+                let mut tick = every(600);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => if *stop.borrow() { break },
+                    }
+                    let orgs = match salesops_store::orgs::list(&mut self.conn()).await {
+                        Ok(o) => o,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "alerts");
+                            continue;
+                        }
+                    };
+                    for o in orgs {
+                        let started = std::time::Instant::now();
+                        match self.run_alerts(o.id).await {
+                            Ok(r) => tracing::info!(
+                                org = %o.slug,
+                                open = r.open,
+                                written = r.written,
+                                resolved = r.resolved,
+                                achieved = r.achieved,
+                                ms = started.elapsed().as_millis() as u64,
+                                "alerts checked"
+                            ),
+                            Err(e) => tracing::warn!(error = %e, "alerts"),
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "alerts"),
                 }
             }
-            if n.is_multiple_of(60) && !mailer.is_off() {
+        };
+        let digests = async move {
+            let mut tick = every(60);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => if *stop.borrow() { break },
+                }
+                if mailer.is_off() {
+                    continue;
+                }
                 if let Err(e) = self.plan_due_digests().await {
                     tracing::warn!(error = %e, "digest planning");
                 }
@@ -794,8 +858,8 @@ impl App {
                     Err(e) => tracing::warn!(error = %e, "digest sending"),
                 }
             }
-            n += 1;
-        }
+        };
+        tokio::join!(webhooks, alerts, digests);
     }
 }
 

@@ -71,15 +71,30 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 return is_internal(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            let v4 = |hi: u16, lo: u16| {
+                IpAddr::V4(std::net::Ipv4Addr::new(
+                    (hi >> 8) as u8,
+                    hi as u8,
+                    (lo >> 8) as u8,
+                    lo as u8,
+                ))
+            };
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                // Unique local fc00::/7 and link-local fe80::/10.
+                // IPv4-compatible ::a.b.c.d and ::ffff:0:a.b.c.d (and
+                // everything else in ::/64): none is a public endpoint.
+                || s[..4] == [0, 0, 0, 0]
+                // Unique local fc00::/7, link-local fe80::/10, site-local fec0::/10.
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
-                // IPv4-compatible and NAT64 forms of internal addresses.
+                || (s[0] & 0xffc0) == 0xfec0
+                // NAT64 (64:ff9b::/96 and the local 64:ff9b:1::/48), Teredo
+                // (2001::/32), documentation (2001:db8::/32).
                 || (s[0] == 0x64 && s[1] == 0xff9b)
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0x0db8))
+                // 6to4 (2002::/16) with an internal IPv4 address inside.
+                || (s[0] == 0x2002 && is_internal(v4(s[1], s[2])))
         }
     }
 }
@@ -428,21 +443,27 @@ impl App {
                 let mut run = DeliveryRun::default();
                 // One record's later events wait for its earlier ones.
                 let mut blocked: Vec<Uuid> = vec![];
-                for d in ds {
+                // At most a hundred per endpoint and run, and none after a
+                // failure: an endpoint that is down costs one timeout per
+                // run, not one per waiting event.
+                for d in ds.into_iter().take(100) {
                     if blocked.contains(&d.record_id) {
                         continue;
                     }
                     match app.deliver_one(&client, &d).await {
                         Ok(Some("delivered")) => run.delivered += 1,
-                        Ok(Some("failed")) => run.failed += 1,
+                        Ok(Some("failed")) => {
+                            run.failed += 1;
+                            break;
+                        }
                         Ok(Some(_)) => {
                             run.retrying += 1;
-                            blocked.push(d.record_id);
+                            break;
                         }
                         Ok(None) => blocked.push(d.record_id),
                         Err(e) => {
                             tracing::warn!(error = %e, "webhook delivery");
-                            blocked.push(d.record_id);
+                            break;
                         }
                     }
                 }
@@ -474,23 +495,20 @@ impl App {
         let at = now();
         let lease = chrono::Duration::from_std(cfg.webhook_timeout).unwrap_or_default()
             + chrono::Duration::seconds(60);
-        if !store::claim_delivery(&mut self.conn(), d, at + lease, at).await? {
+        let Some(attempt) = store::claim_delivery(&mut self.conn(), d, at + lease, at).await?
+        else {
             return Ok(None);
-        }
+        };
         let org = salesops_domain::OrgId(d.org_id);
         let hook = match store::get_webhook(&mut self.conn(), org, d.webhook_id).await {
-            Ok(h) => Some(h),
-            Err(StoreError::NotFound) => None,
+            Ok(h) => h,
+            // Deleted meanwhile: its deliveries went with it.
+            Err(StoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let event = store::get_event(&mut self.conn(), d.org_id, d.event_id).await?;
-        let attempt = d.attempts + 1;
         let started = std::time::Instant::now();
-        let outcome: std::result::Result<u16, (Option<u16>, String)> = match &hook {
-            None => Err((None, "the endpoint was deleted".into())),
-            Some(h) if !h.active => Err((None, "the endpoint is switched off".into())),
-            Some(h) => self.post(client, h, &event, attempt).await,
-        };
+        let outcome = self.post(client, &hook, &event, attempt).await;
         let duration_ms = started.elapsed().as_millis() as i64;
         let done = now();
         let (code, error) = match &outcome {
@@ -500,15 +518,14 @@ impl App {
         let next = done + backoff(cfg.retry_base, attempt);
         let status = if outcome.is_ok() {
             "delivered"
-        } else if hook.as_ref().is_none_or(|h| !h.active)
-            || next - event.created_at > cfg.webhook_give_up
-        {
+        } else if next - event.created_at > cfg.webhook_give_up {
             "failed"
         } else {
             "pending"
         };
-        store::finish_delivery(
-            &mut self.conn(),
+        let mut tx = self.db.begin().await?;
+        let held = store::finish_delivery(
+            &mut tx,
             d,
             &AttemptRow {
                 attempt,
@@ -521,6 +538,10 @@ impl App {
             next,
         )
         .await?;
+        tx.commit().await?;
+        if !held {
+            tracing::warn!(event = %d.event_id, "webhook delivery: the claim ran out before the answer came");
+        }
         Ok(Some(status))
     }
 
@@ -547,15 +568,17 @@ impl App {
             .await;
         match res {
             Ok(r) if r.status().is_success() => Ok(r.status().as_u16()),
-            Ok(r) => {
+            Ok(mut r) => {
                 let code = r.status().as_u16();
-                let text: String = r
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .chars()
-                    .take(200)
-                    .collect();
+                // The start of the answer, never more than a kilobyte of it.
+                let mut body: Vec<u8> = vec![];
+                while body.len() < 1024 {
+                    match r.chunk().await {
+                        Ok(Some(c)) => body.extend_from_slice(&c[..c.len().min(1024 - body.len())]),
+                        _ => break,
+                    }
+                }
+                let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
                 Err((
                     Some(code),
                     format!("the receiver answered {code} {}", text.trim()),
@@ -612,7 +635,23 @@ mod tests {
         ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2a00:1450:4001:80b::200e"] {
+        for ip in [
+            "::7f00:1",
+            "::ffff:0:7f00:1",
+            "64:ff9b:1::a00:1",
+            "2002:c0a8:101::1",
+            "2002:7f00:1::1",
+            "fec0::1",
+            "2001:0:4136:e378::1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2a00:1450:4001:80b::200e",
+            "2002:5db8:d822::1",
+        ] {
             assert!(!is_internal(ip.parse().unwrap()), "{ip}");
         }
     }

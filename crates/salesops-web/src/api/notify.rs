@@ -505,7 +505,7 @@ impl From<NotifySettings> for SettingsDto {
 /// A ratio such as "3" or "2,5" in per cent (300, 250).
 pub fn parse_ratio_pct(s: &str) -> Option<i32> {
     let d: rust_decimal::Decimal = s.trim().replace(',', ".").parse().ok()?;
-    let pct = (d * rust_decimal::Decimal::from(100)).round();
+    let pct = d.checked_mul(rust_decimal::Decimal::from(100))?.round();
     i32::try_from(rust_decimal::prelude::ToPrimitive::to_i64(&pct)?).ok()
 }
 
