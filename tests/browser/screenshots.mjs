@@ -197,6 +197,20 @@ async function main() {
     await page.evaluate(() => document.querySelector('#plan').scrollIntoView());
     await shoot(page, 'planner.png');
 
+    await page.goto(`${baseURL}/admin/webhooks`);
+    await page.locator('form#webhook-form input[name="url"]').fill('https://crm.example.com/hooks/salesops');
+    await page.locator('form#webhook-form input[name="description"]').fill('CRM sync');
+    for (const e of ['lead.created', 'lead.won', 'lead.lost']) {
+      await page.locator(`form#webhook-form input[name="events"][value="${e}"]`).check();
+    }
+    await page.locator('form#webhook-form button[type="submit"]').click();
+    await page.waitForURL((u) => u.searchParams.has('created'));
+    await page.locator('#send-test').click();
+    await page.waitForURL((u) => u.searchParams.has('tested'));
+    await page.locator('table#deliveries tbody tr').first().waitFor();
+    await page.evaluate(() => document.querySelector('#webhook-secret').scrollIntoView());
+    await shoot(page, 'webhook.png');
+
     await createCompanyWithContact(page, baseURL);
     await shoot(page, 'company.png');
     await admin.close();
@@ -208,6 +222,12 @@ async function main() {
     await managerPage.goto(`${baseURL}/goals`);
     await managerPage.locator('table#goal-progress tbody tr').first().waitFor();
     await shoot(managerPage, 'goals.png');
+    await managerPage.goto(`${baseURL}/alerts`);
+    await managerPage.locator('table#alerts tbody tr').first().waitFor();
+    await shoot(managerPage, 'alerts.png');
+    await managerPage.goto(`${baseURL}/digest/preview`);
+    await managerPage.frameLocator('#digest-html').locator('h1').waitFor();
+    await shoot(managerPage, 'digest.png');
     await manager.close();
 
     const ops = await browser.newContext({ viewport, locale: 'de-DE' });
