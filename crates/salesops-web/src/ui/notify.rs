@@ -19,6 +19,12 @@ use salesops_app::notify::{NotifySettings, alerts::Alert};
 use salesops_domain::{Invalid, UserId};
 use uuid::Uuid;
 
+/// A form's CSRF token checked and the record id of its path parsed.
+fn checked_id(session: &Session, form: &Form, id: &str) -> Result<Uuid, UiError> {
+    form.check_csrf(session)?;
+    parse_id(session, id)
+}
+
 fn fail(session: &Session, e: AppError) -> Response {
     UiError::new(session.actor().locale, e).into_response()
 }
@@ -91,10 +97,7 @@ pub async fn dismiss(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    if let Err(e) = form.check_csrf(&session) {
-        return e.into_response();
-    }
-    let id: Uuid = match parse_id(&session, &id) {
+    let id = match checked_id(&session, &form, &id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -366,10 +369,7 @@ pub async fn retry_send(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    if let Err(e) = form.check_csrf(&session) {
-        return e.into_response();
-    }
-    let id: Uuid = match parse_id(&session, &id) {
+    let id = match checked_id(&session, &form, &id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
@@ -651,10 +651,7 @@ pub async fn webhook_post(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    if let Err(e) = form.check_csrf(&session) {
-        return e.into_response();
-    }
-    let id: Uuid = match parse_id(&session, &id) {
+    let id = match checked_id(&session, &form, &id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };
