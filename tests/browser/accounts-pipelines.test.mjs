@@ -353,7 +353,7 @@ describe('pipelines and accounts in the browser', { timeout: FILE_TIMEOUT_MS }, 
       const nav = page.locator('header nav a');
       await expectTexts(
         nav,
-        ['Start', 'Cockpit', 'Berichte', 'Ziele', 'Planer', 'Pipelines', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku'],
+        ['Start', 'Cockpit', 'Berichte', 'Ziele', 'Warnungen', 'Planer', 'Pipelines', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku'],
         'navigation of a viewer',
       );
       assert.equal(await page.locator('header nav a[href="/companies"]').count(), 0, 'no "Firmen" link');

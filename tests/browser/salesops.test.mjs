@@ -18,16 +18,16 @@ const EXPECT_TIMEOUT_MS = 10_000;
 // prospecting, companies, contacts, imports and scripts; only admin and ops
 // shape exchange rates and activity types).
 const NAV_DE = [
-  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Akquise', 'Firmen', 'Kontakte', 'Import / Export', 'Cockpit', 'Berichte', 'Ziele', 'Planer', 'Pipelines',
-  'Wechselkurse', 'Gesprächsleitfäden', 'Aktivitätsarten', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku',
+  'Start', 'Meine Aktivitäten', 'Board', 'Leads', 'Akquise', 'Firmen', 'Kontakte', 'Import / Export', 'Cockpit', 'Berichte', 'Ziele', 'Warnungen', 'Planer', 'Pipelines',
+  'Wechselkurse', 'Gesprächsleitfäden', 'Tagesbericht & Warnungen', 'Webhooks', 'Aktivitätsarten', 'Personen', 'Teams', 'API-Tokens', 'Einstellungen', 'API-Doku',
 ];
 const NAV_EN = [
-  'Home', 'My activities', 'Board', 'Leads', 'Prospecting', 'Companies', 'Contacts', 'Import / Export', 'Dashboard', 'Reports', 'Goals', 'Planner', 'Pipelines',
-  'Exchange rates', 'Scripts', 'Activity types', 'People', 'Teams', 'API tokens', 'Settings', 'API docs',
+  'Home', 'My activities', 'Board', 'Leads', 'Prospecting', 'Companies', 'Contacts', 'Import / Export', 'Dashboard', 'Reports', 'Goals', 'Alerts', 'Planner', 'Pipelines',
+  'Exchange rates', 'Scripts', 'Digest & alerts', 'Webhooks', 'Activity types', 'People', 'Teams', 'API tokens', 'Settings', 'API docs',
 ];
 const NAV_HREFS = [
-  '/home', '/activities', '/board', '/leads', '/prospect-lists', '/companies', '/contacts', '/imports', '/dashboard', '/reports', '/goals', '/planner', '/pipelines',
-  '/exchange-rates', '/scripts', '/activity-types', '/people', '/teams', '/tokens', '/settings', '/api/docs',
+  '/home', '/activities', '/board', '/leads', '/prospect-lists', '/companies', '/contacts', '/imports', '/dashboard', '/reports', '/goals', '/alerts', '/planner', '/pipelines',
+  '/exchange-rates', '/scripts', '/admin/notifications', '/admin/webhooks', '/activity-types', '/people', '/teams', '/tokens', '/settings', '/api/docs',
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
