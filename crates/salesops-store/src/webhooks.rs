@@ -628,3 +628,53 @@ pub async fn purge(c: &mut impl Conn, before: DateTime<Utc>) -> Result<u64> {
     n += c.exec(&q).await?;
     Ok(n)
 }
+
+/// For each of `records`, the oldest event still waiting (pending or
+/// sending) for the endpoint: only that one may go out (order per record).
+pub async fn oldest_waiting(
+    c: &mut impl Conn,
+    org: Uuid,
+    webhook: Uuid,
+    records: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>> {
+    #[derive(sqlx::FromRow)]
+    struct Waiting {
+        record_id: Uuid,
+        event_id: Uuid,
+    }
+    // (PostgreSQL has no MIN over uuid: the first of each record is taken here.)
+    let q = Query::select()
+        .columns(["record_id", "event_id"])
+        .from("webhook_deliveries")
+        .and_where(Expr::col("org_id").eq(org))
+        .and_where(Expr::col("webhook_id").eq(webhook))
+        .and_where(Expr::col("record_id").is_in(records.iter().copied()))
+        .and_where(Expr::col("status").is_in(["pending", "sending"]))
+        .order_by("record_id", Order::Asc)
+        .order_by("event_id", Order::Asc)
+        .to_owned();
+    let mut out: Vec<(Uuid, Uuid)> = vec![];
+    for w in c.all::<Waiting>(&q).await? {
+        if out.last().is_none_or(|(r, _)| *r != w.record_id) {
+            out.push((w.record_id, w.event_id));
+        }
+    }
+    Ok(out)
+}
+
+/// Gives back a claimed delivery that was not attempted (its attempt is
+/// not counted).
+pub async fn release_delivery(c: &mut impl Conn, d: &DeliveryRow, attempt: i32) -> Result<bool> {
+    let q = Query::update()
+        .table("webhook_deliveries")
+        .value("status", "pending")
+        .value("claimed_until", Option::<DateTime<Utc>>::None)
+        .value("attempts", attempt - 1)
+        .and_where(Expr::col("org_id").eq(d.org_id))
+        .and_where(Expr::col("webhook_id").eq(d.webhook_id))
+        .and_where(Expr::col("event_id").eq(d.event_id))
+        .and_where(Expr::col("status").eq("sending"))
+        .and_where(Expr::col("attempts").eq(attempt))
+        .to_owned();
+    Ok(c.exec(&q).await? == 1)
+}

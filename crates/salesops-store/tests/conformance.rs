@@ -1593,6 +1593,14 @@ async fn webhook_events_fan_out_and_deliveries_are_claimed_in_order() {
             .find(|d| d.webhook_id == h1.id && d.event_id == e2.id)
             .unwrap()
             .clone();
+        assert_eq!(
+            webhooks::oldest_waiting(&mut c, a.0, h1.id, &[record])
+                .await
+                .unwrap(),
+            [(record, e1.id)],
+            "{}",
+            t.name
+        );
         // The later event of the record waits for the earlier one.
         assert!(webhooks::earlier_undelivered(&mut c, &d2).await.unwrap());
         assert!(!webhooks::earlier_undelivered(&mut c, &d1).await.unwrap());
@@ -1650,6 +1658,21 @@ async fn webhook_events_fan_out_and_deliveries_are_claimed_in_order() {
             "{}",
             t.name
         );
+        assert_eq!(
+            webhooks::oldest_waiting(&mut c, a.0, h1.id, &[record])
+                .await
+                .unwrap(),
+            [(record, e2.id)],
+            "{}: the next event of the record may go",
+            t.name
+        );
+        // Claimed but not attempted: given back, the attempt not counted.
+        let n = webhooks::claim_delivery(&mut c, &d2, t2 + Duration::seconds(60), t2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(webhooks::release_delivery(&mut c, &d2, n).await.unwrap());
+        assert!(!webhooks::release_delivery(&mut c, &d2, n).await.unwrap());
         let log = webhooks::delivery_log(&mut c, a, h1.id, 10).await.unwrap();
         assert_eq!(log.len(), 2);
         let first = log.iter().find(|l| l.event_id == e1.id).unwrap();

@@ -799,8 +799,17 @@ impl App {
                         _ = tick.tick() => {}
                         _ = stop.changed() => if *stop.borrow() { break },
                     }
-                    if let Err(e) = self.deliver_webhooks().await {
-                        tracing::warn!(error = %e, "webhook deliveries");
+                    // Again at once while deliveries go through (a backlog
+                    // drains without waiting a second per hundred).
+                    for _ in 0..60 {
+                        match self.deliver_webhooks().await {
+                            Ok(r) if r.delivered > 0 => continue,
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "webhook deliveries");
+                                break;
+                            }
+                        }
                     }
                 }
             }

@@ -440,34 +440,10 @@ impl App {
             let app = self.clone();
             let client = client.clone();
             set.spawn(async move {
-                let mut run = DeliveryRun::default();
-                // One record's later events wait for its earlier ones.
-                let mut blocked: Vec<Uuid> = vec![];
-                // At most a hundred per endpoint and run, and none after a
-                // failure: an endpoint that is down costs one timeout per
-                // run, not one per waiting event.
-                for d in ds.into_iter().take(100) {
-                    if blocked.contains(&d.record_id) {
-                        continue;
-                    }
-                    match app.deliver_one(&client, &d).await {
-                        Ok(Some("delivered")) => run.delivered += 1,
-                        Ok(Some("failed")) => {
-                            run.failed += 1;
-                            break;
-                        }
-                        Ok(Some(_)) => {
-                            run.retrying += 1;
-                            break;
-                        }
-                        Ok(None) => blocked.push(d.record_id),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "webhook delivery");
-                            break;
-                        }
-                    }
-                }
-                run
+                app.deliver_batch(&client, ds).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "webhook delivery");
+                    DeliveryRun::default()
+                })
             });
         }
         let mut total = DeliveryRun::default();
@@ -481,68 +457,108 @@ impl App {
         Ok(total)
     }
 
-    /// One attempt; `None` when it was not made (waiting for an earlier
-    /// event, or claimed elsewhere), else the delivery's new status.
-    async fn deliver_one(
+    /// One run for one endpoint: the oldest waiting event of each record
+    /// (order per record), at most a hundred, claimed in one transaction,
+    /// posted one after the other, and recorded in one transaction; none
+    /// after a failure (an endpoint that is down costs one timeout per run,
+    /// not one per waiting event), the rest given back unattempted.
+    async fn deliver_batch(
         &self,
         client: &reqwest::Client,
-        d: &DeliveryRow,
-    ) -> Result<Option<&'static str>> {
+        due: Vec<DeliveryRow>,
+    ) -> Result<DeliveryRun> {
         let cfg = &self.settings.notify;
-        if store::earlier_undelivered(&mut self.conn(), d).await? {
-            return Ok(None);
+        let mut run = DeliveryRun::default();
+        let Some(first) = due.first() else {
+            return Ok(run);
+        };
+        let (org, webhook) = (first.org_id, first.webhook_id);
+        let hook = match store::get_webhook(&mut self.conn(), salesops_domain::OrgId(org), webhook)
+            .await
+        {
+            Ok(h) => h,
+            // Deleted meanwhile: its deliveries went with it.
+            Err(StoreError::NotFound) => return Ok(run),
+            Err(e) => return Err(e.into()),
+        };
+        let mut records: Vec<Uuid> = due.iter().map(|d| d.record_id).collect();
+        records.sort_unstable();
+        records.dedup();
+        let oldest: std::collections::HashMap<Uuid, Uuid> =
+            store::oldest_waiting(&mut self.conn(), org, webhook, &records)
+                .await?
+                .into_iter()
+                .collect();
+        let next: Vec<DeliveryRow> = due
+            .into_iter()
+            .filter(|d| oldest.get(&d.record_id) == Some(&d.event_id))
+            .take(100)
+            .collect();
+        if next.is_empty() {
+            return Ok(run);
         }
         let at = now();
         let lease = chrono::Duration::from_std(cfg.webhook_timeout).unwrap_or_default()
+            * (next.len() as i32).min(100)
             + chrono::Duration::seconds(60);
-        let Some(attempt) = store::claim_delivery(&mut self.conn(), d, at + lease, at).await?
-        else {
-            return Ok(None);
-        };
-        let org = salesops_domain::OrgId(d.org_id);
-        let hook = match store::get_webhook(&mut self.conn(), org, d.webhook_id).await {
-            Ok(h) => h,
-            // Deleted meanwhile: its deliveries went with it.
-            Err(StoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let event = store::get_event(&mut self.conn(), d.org_id, d.event_id).await?;
-        let started = std::time::Instant::now();
-        let outcome = self.post(client, &hook, &event, attempt).await;
-        let duration_ms = started.elapsed().as_millis() as i64;
-        let done = now();
-        let (code, error) = match &outcome {
-            Ok(c) => (Some(*c), None),
-            Err((c, e)) => (*c, Some(e.clone())),
-        };
-        let next = done + backoff(cfg.retry_base, attempt);
-        let status = if outcome.is_ok() {
-            "delivered"
-        } else if next - event.created_at > cfg.webhook_give_up {
-            "failed"
-        } else {
-            "pending"
-        };
+        let mut claimed: Vec<(DeliveryRow, i32)> = vec![];
         let mut tx = self.db.begin().await?;
-        let held = store::finish_delivery(
-            &mut tx,
-            d,
-            &AttemptRow {
+        for d in next {
+            if let Some(attempt) = store::claim_delivery(&mut tx, &d, at + lease, at).await? {
+                claimed.push((d, attempt));
+            }
+        }
+        tx.commit().await?;
+        let mut done: Vec<(DeliveryRow, AttemptRow, &'static str, DateTime<Utc>)> = vec![];
+        let mut left: Vec<(DeliveryRow, i32)> = vec![];
+        let mut stopped = false;
+        for (d, attempt) in claimed {
+            if stopped {
+                left.push((d, attempt));
+                continue;
+            }
+            let event = store::get_event(&mut self.conn(), d.org_id, d.event_id).await?;
+            let attempted_at = now();
+            let started = std::time::Instant::now();
+            let outcome = self.post(client, &hook, &event, attempt).await;
+            let duration_ms = started.elapsed().as_millis() as i64;
+            let (code, error) = match &outcome {
+                Ok(c) => (Some(*c), None),
+                Err((c, e)) => (*c, Some(e.clone())),
+            };
+            let next_at = now() + backoff(cfg.retry_base, attempt);
+            let status = if outcome.is_ok() {
+                run.delivered += 1;
+                "delivered"
+            } else if next_at - event.created_at > cfg.webhook_give_up {
+                run.failed += 1;
+                stopped = true;
+                "failed"
+            } else {
+                run.retrying += 1;
+                stopped = true;
+                "pending"
+            };
+            let a = AttemptRow {
                 attempt,
-                attempted_at: at,
+                attempted_at,
                 status_code: code.map(i32::from),
                 error,
                 duration_ms,
-            },
-            status,
-            next,
-        )
-        .await?;
-        tx.commit().await?;
-        if !held {
-            tracing::warn!(event = %d.event_id, "webhook delivery: the claim ran out before the answer came");
+            };
+            done.push((d, a, status, next_at));
         }
-        Ok(Some(status))
+        let mut tx = self.db.begin().await?;
+        for (d, a, status, next_at) in &done {
+            if !store::finish_delivery(&mut tx, d, a, status, *next_at).await? {
+                tracing::warn!(event = %d.event_id, "webhook delivery: the claim ran out before the answer came");
+            }
+        }
+        for (d, attempt) in &left {
+            store::release_delivery(&mut tx, d, *attempt).await?;
+        }
+        tx.commit().await?;
+        Ok(run)
     }
 
     async fn post(
