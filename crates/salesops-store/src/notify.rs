@@ -137,6 +137,17 @@ pub async fn user_digests(c: &mut impl Conn, org: OrgId) -> Result<Vec<UserDiges
     c.all(&q).await
 }
 
+/// One user's digest choice (`NotFound` for no such user).
+pub async fn user_digest(c: &mut impl Conn, org: OrgId, user: Uuid) -> Result<Option<String>> {
+    let q = Query::select()
+        .columns(["id", "digest"])
+        .from("users")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("id").eq(user))
+        .to_owned();
+    Ok(c.one::<UserDigest>(&q).await?.digest)
+}
+
 #[derive(sqlx::FromRow)]
 struct DateRow {
     digest_date: NaiveDate,
@@ -478,23 +489,6 @@ pub async fn raise_alert(c: &mut impl Conn, a: &AlertRow) -> Result<()> {
         .to_owned();
     c.exec(&q).await?;
     Ok(())
-}
-
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct OpenKey {
-    pub id: Uuid,
-    pub alert_key: String,
-}
-
-/// The alerts whose condition still held at the last run.
-pub async fn open_alert_keys(c: &mut impl Conn, org: OrgId) -> Result<Vec<OpenKey>> {
-    let q = Query::select()
-        .columns(["id", "alert_key"])
-        .from("alerts")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("resolved_at").is_null())
-        .to_owned();
-    c.all(&q).await
 }
 
 /// Marks an alert's condition as over.

@@ -349,27 +349,6 @@ pub async fn due_deliveries(
     c.all(&q).await
 }
 
-/// Whether an earlier event of the same record still waits for the same
-/// endpoint (deliveries go out in order per record and endpoint).
-pub async fn earlier_undelivered(c: &mut impl Conn, d: &DeliveryRow) -> Result<bool> {
-    #[derive(sqlx::FromRow)]
-    struct One {
-        #[allow(dead_code)]
-        event_id: Uuid,
-    }
-    let q = Query::select()
-        .column("event_id")
-        .from("webhook_deliveries")
-        .and_where(Expr::col("org_id").eq(d.org_id))
-        .and_where(Expr::col("webhook_id").eq(d.webhook_id))
-        .and_where(Expr::col("record_id").eq(d.record_id))
-        .and_where(Expr::col("event_id").lt(d.event_id))
-        .and_where(Expr::col("status").is_in(["pending", "sending"]))
-        .limit(1)
-        .to_owned();
-    Ok(c.opt::<One>(&q).await?.is_some())
-}
-
 #[derive(sqlx::FromRow)]
 struct Attempts {
     attempts: i32,

@@ -371,7 +371,7 @@ impl App {
                         title: p.name.clone(),
                         detail: json!({
                             "coverage": coverage.round_dp(2).to_string(),
-                            "target": (rust_decimal::Decimal::from(settings.coverage_target_pct) / rust_decimal::Decimal::from(100)).normalize().to_string(),
+                            "target": super::ratio_of_pct(settings.coverage_target_pct).to_string(),
                             "pipeline_minor": pipeline,
                             "missing_minor": missing,
                             "currency": ctx.base.code(),
@@ -474,15 +474,6 @@ impl App {
         let r = notify::get_alert(&mut self.conn(), actor.org_id, id).await?;
         Ok(Alert::at(r, now(), ctx.tz))
     }
-}
-
-/// The alerts of `kind`s a digest names for these people, raised in `[t0, t1)`.
-pub(crate) fn for_people(alerts: &[Alert], people: &HashSet<Uuid>) -> Vec<Alert> {
-    alerts
-        .iter()
-        .filter(|a| a.user_id.is_some_and(|u| people.contains(&u)))
-        .cloned()
-        .collect()
 }
 
 /// The day an instant falls on in the organisation's time zone.

@@ -384,7 +384,7 @@ impl App {
                 goals,
             });
         }
-        let set: HashSet<Uuid> = ids.iter().copied().collect();
+        // The open alerts about these people (`users` matches them alone).
         let open = notify::list_alerts(
             &mut self.conn(),
             org,
@@ -401,7 +401,6 @@ impl App {
             .into_iter()
             .map(|r| Alert::at(r, morning, ctx.tz))
             .collect();
-        let open = alerts::for_people(&open, &set);
         let rotting: Vec<Alert> = open
             .iter()
             .filter(|a| a.kind == "rotting" && a.raised_at < t1 + Duration::hours(24))
@@ -522,14 +521,6 @@ impl App {
             _ => DigestChoice::Daily,
         };
         self.build_digest(actor.org_id, user, date, choice).await
-    }
-
-    async fn digest_choice_of(&self, org: OrgId, user: UserId) -> Result<Option<DigestChoice>> {
-        Ok(notify::user_digests(&mut self.conn(), org)
-            .await?
-            .into_iter()
-            .find(|u| u.id == user.0)
-            .and_then(|u| u.digest.as_deref().and_then(DigestChoice::parse)))
     }
 
     /// The digests every recipient would get on `date`, without sending

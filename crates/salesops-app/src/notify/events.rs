@@ -87,9 +87,9 @@ pub(crate) async fn emit(
 pub fn lead_data(l: &Lead) -> Value {
     let amount = match (l.amount_minor, l.currency.as_deref()) {
         (Some(m), Some(c)) => match c.parse::<salesops_domain::Currency>() {
-            Ok(cur) => {
-                json!({ "amount": salesops_domain::Money::new(m, cur).amount_string(), "currency": c })
-            }
+            Ok(cur) => json!(salesops_domain::MoneyJson::from(
+                salesops_domain::Money::new(m, cur)
+            )),
             Err(_) => Value::Null,
         },
         _ => Value::Null,

@@ -73,23 +73,14 @@ impl Mailer {
 }
 
 fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
-    let mut s = if e.is_permanent() {
-        format!("the SMTP server refused: {e}")
+    let what = if e.is_permanent() {
+        "the SMTP server refused"
     } else if e.is_transient() {
-        format!("the SMTP server deferred: {e}")
+        "the SMTP server deferred"
     } else {
-        format!("SMTP: {e}")
+        "SMTP"
     };
-    let mut cur = std::error::Error::source(e);
-    while let Some(c) = cur {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        cur = c.source();
-    }
-    s
+    format!("{what}: {}", super::source_chain(e))
 }
 
 /// An e-mail with an HTML and a plain-text part.

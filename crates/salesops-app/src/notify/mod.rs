@@ -13,7 +13,7 @@ pub mod webhooks;
 use crate::App;
 use crate::error::{AppError, Result};
 use crate::permissions::{Action, Actor, Resource, require};
-use salesops_domain::{Invalid, UserId};
+use salesops_domain::{Invalid, OrgId, UserId};
 use salesops_store::notify::{self, SettingsRow};
 use salesops_store::now;
 
@@ -53,6 +53,27 @@ impl Default for NotifyConfig {
             instance: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
         }
     }
+}
+
+/// An error with its causes (each said once), for the logs of sends and
+/// deliveries.
+pub(crate) fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// A ratio kept in per cent (300) as a decimal (3).
+pub fn ratio_of_pct(pct: i32) -> rust_decimal::Decimal {
+    (rust_decimal::Decimal::from(pct) / rust_decimal::Decimal::from(100)).normalize()
 }
 
 /// The delay before retry number `attempts` (1 = the first retry):
@@ -164,12 +185,17 @@ impl App {
         if user != actor.user_id {
             require(actor, Resource::User, Action::Administer, None)?;
         }
-        let all = notify::user_digests(&mut self.conn(), actor.org_id).await?;
-        let row = all
-            .into_iter()
-            .find(|u| u.id == user.0)
-            .ok_or(AppError::NotFound)?;
-        Ok(row.digest.as_deref().and_then(DigestChoice::parse))
+        self.digest_choice_of(actor.org_id, user).await
+    }
+
+    /// A user's stored choice, unchecked (the preview checks on its own).
+    pub(crate) async fn digest_choice_of(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Option<DigestChoice>> {
+        let stored = notify::user_digest(&mut self.conn(), org, user.0).await?;
+        Ok(stored.as_deref().and_then(DigestChoice::parse))
     }
 
     /// Sets a user's digest choice: their own, or anyone's for admins.

@@ -8,8 +8,8 @@
 //! registered, and again when each delivery connects, after the name was
 //! resolved (the connection goes to the checked addresses only).
 
-use super::backoff;
 use super::events::{self, EVENT_TYPES, TEST_EVENT};
+use super::{backoff, source_chain};
 use crate::App;
 use crate::error::{AppError, Result};
 use crate::permissions::{Action, Actor, Resource, require};
@@ -201,6 +201,25 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
+/// An endpoint with the events it subscribes to (`subs`: the organisation's).
+fn view(w: WebhookRow, subs: &[store::Subscription]) -> Webhook {
+    Webhook {
+        events: subs
+            .iter()
+            .filter(|s| s.webhook_id == w.id)
+            .map(|s| s.event_type.clone())
+            .collect(),
+        id: w.id,
+        url: w.url,
+        description: w.description,
+        secret: w.secret,
+        active: w.active,
+        created_at: w.created_at,
+        updated_at: w.updated_at,
+        version: w.version,
+    }
+}
+
 fn new_secret() -> String {
     let mut b = [0u8; 24];
     getrandom::fill(&mut b).expect("the system's random source");
@@ -237,46 +256,14 @@ pub struct DeliveryRun {
 impl App {
     async fn webhook_view(&self, w: WebhookRow) -> Result<Webhook> {
         let subs = store::subscriptions(&mut self.conn(), salesops_domain::OrgId(w.org_id)).await?;
-        let events = subs
-            .into_iter()
-            .filter(|s| s.webhook_id == w.id)
-            .map(|s| s.event_type)
-            .collect();
-        Ok(Webhook {
-            id: w.id,
-            url: w.url,
-            description: w.description,
-            secret: w.secret,
-            active: w.active,
-            events,
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-            version: w.version,
-        })
+        Ok(view(w, &subs))
     }
 
     pub async fn list_webhooks(&self, actor: &Actor) -> Result<Vec<Webhook>> {
         require(actor, Resource::Settings, Action::Update, None)?;
         let rows = store::list_webhooks(&mut self.conn(), actor.org_id).await?;
         let subs = store::subscriptions(&mut self.conn(), actor.org_id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|w| Webhook {
-                events: subs
-                    .iter()
-                    .filter(|s| s.webhook_id == w.id)
-                    .map(|s| s.event_type.clone())
-                    .collect(),
-                id: w.id,
-                url: w.url,
-                description: w.description,
-                secret: w.secret,
-                active: w.active,
-                created_at: w.created_at,
-                updated_at: w.updated_at,
-                version: w.version,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|w| view(w, &subs)).collect())
     }
 
     pub async fn get_webhook(&self, actor: &Actor, id: Uuid) -> Result<Webhook> {
@@ -612,21 +599,6 @@ impl App {
             }
         }
     }
-}
-
-/// An error with its causes, for the delivery log.
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

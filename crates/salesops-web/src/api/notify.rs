@@ -493,10 +493,7 @@ impl From<NotifySettings> for SettingsDto {
             digest_hour: n.digest_hour,
             digest_alerts: n.digest_alerts,
             idle_days: n.idle_days,
-            coverage_target: (rust_decimal::Decimal::from(n.coverage_target_pct)
-                / rust_decimal::Decimal::from(100))
-            .normalize()
-            .to_string(),
+            coverage_target: salesops_app::notify::ratio_of_pct(n.coverage_target_pct).to_string(),
             version: n.version,
         }
     }

@@ -223,11 +223,7 @@ impl PageCtx {
 
     /// An amount with its currency, written the way the reader's language does.
     pub fn money(&self, m: &salesops_domain::Money) -> String {
-        format!(
-            "{} {}",
-            m.amount_localized(self.lang == Locale::De, true),
-            m.currency
-        )
+        crate::mail::money(self.lang, m)
     }
 
     pub fn role(&self, r: &Role) -> String {

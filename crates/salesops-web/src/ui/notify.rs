@@ -255,10 +255,7 @@ async fn notifications_page(
         })
         .collect();
     let mail_cfg = &s.app.settings.notify.mail;
-    let coverage = (rust_decimal::Decimal::from(settings.coverage_target_pct)
-        / rust_decimal::Decimal::from(100))
-    .normalize()
-    .to_string();
+    let coverage = salesops_app::notify::ratio_of_pct(settings.coverage_target_pct).to_string();
     let coverage = if ctx.lang == salesops_domain::Locale::De {
         coverage.replace('.', ",")
     } else {
