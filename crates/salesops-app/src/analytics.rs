@@ -60,7 +60,34 @@ pub struct Ctx {
     pub person_ix: HashMap<UserId, usize>,
 }
 
+/// The stages of `pipelines` as the analytic index reads them.
+pub fn layout_of(pipelines: &[crate::pipelines::PipelineView]) -> Vec<crate::cube::StagePlace> {
+    let mut v: Vec<crate::cube::StagePlace> = pipelines
+        .iter()
+        .flat_map(|pv| {
+            let count = pv.stages.len() as u16;
+            pv.stages
+                .iter()
+                .enumerate()
+                .map(move |(i, s)| crate::cube::StagePlace {
+                    stage: s.id.0,
+                    pipeline: pv.pipeline.id.0,
+                    position: i as u16,
+                    count,
+                    win_probability: s.win_probability,
+                })
+        })
+        .collect();
+    v.sort_by_key(|s| s.stage);
+    v
+}
+
 impl Ctx {
+    /// The stages as the analytic index reads them.
+    pub fn layout(&self) -> Vec<crate::cube::StagePlace> {
+        layout_of(&self.pipelines)
+    }
+
     /// The team and every team under it.
     pub fn team_tree(&self, team: TeamId) -> Vec<TeamId> {
         let mut out = vec![team];

@@ -28,7 +28,7 @@ use salesops_domain::periods::Period;
 use salesops_domain::{ActivityKind, Currency, LeadStatus, Money};
 use salesops_store::activity_types::ActivityType;
 use salesops_store::feed::{LeadKey, StageKey};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// What the cube reads of the activity types when it counts: which ones
@@ -416,6 +416,99 @@ pub struct Cube {
     moved_on: DayVec<Vec<u32>>,
     /// The open leads, what the forecast reads of them, kept together.
     open: std::collections::BTreeMap<u32, OpenLead>,
+    /// The organisation's stages as the pipeline report and the forecast
+    /// read them (`None`: not given; then `flows` and `open_sums` are
+    /// empty and those read the leads one by one).
+    layout: Option<Vec<StagePlace>>,
+    /// Per stage number, its place in the layout.
+    place: Vec<Option<Place>>,
+    /// Per day, per stage number: what the pipeline report counts of the
+    /// leads that entered it, or left it, that day.
+    flows: DayVec<Vec<Flow>>,
+    /// The leads that entered a stage more than once: their entries are
+    /// not in `flows` (which of them counts depends on the period).
+    reentered: BTreeSet<u32>,
+    /// The open leads in the base currency or without an amount, summed
+    /// per owner, pipeline and expected close month.
+    open_sums: HashMap<OpenKey, OpenSum>,
+    /// The open leads with an amount in another currency (converted at
+    /// the rate of the day the forecast is read).
+    open_foreign: BTreeSet<u32>,
+}
+
+/// A stage of an organisation as the index reads it: its pipeline, its
+/// place there, how many stages the pipeline has, its win probability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StagePlace {
+    pub stage: Uuid,
+    pub pipeline: Uuid,
+    pub position: u16,
+    pub count: u16,
+    pub win_probability: i32,
+}
+
+/// A [`StagePlace`] by numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Place {
+    pipeline: u32,
+    position: u16,
+    count: u16,
+    win_probability: i32,
+}
+
+/// What the pipeline report counts of one stage on one day: the leads
+/// that entered it (each counted where it is now: moved on, still there,
+/// lost or cancelled there), and the stays in it that ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flow {
+    pub entered: i64,
+    pub moved_on: i64,
+    pub still: i64,
+    pub lost: i64,
+    pub cancelled: i64,
+    pub stays: i64,
+    pub stay_seconds: i64,
+}
+
+impl Flow {
+    fn apply(&mut self, o: &Flow, sign: i64) {
+        self.entered += sign * o.entered;
+        self.moved_on += sign * o.moved_on;
+        self.still += sign * o.still;
+        self.lost += sign * o.lost;
+        self.cancelled += sign * o.cancelled;
+        self.stays += sign * o.stays;
+        self.stay_seconds += sign * o.stay_seconds;
+    }
+
+    pub fn add(&mut self, o: &Flow) {
+        self.apply(o, 1);
+    }
+}
+
+/// Owner number, pipeline number and expected close month (months since
+/// year 0; `None`: no date).
+pub type OpenKey = (u32, u32, Option<i32>);
+
+/// Open leads summed: how many have an amount, its sum, the sum of amount
+/// × probability (percent), and how many have no amount.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenSum {
+    pub count: i64,
+    pub amount: i64,
+    pub weighted_x100: i128,
+    pub without_amount: i64,
+}
+
+impl OpenSum {
+    fn is_zero(&self) -> bool {
+        *self == OpenSum::default()
+    }
+}
+
+/// An expected close date as the forecast groups it.
+pub fn close_month(d: Option<NaiveDate>) -> Option<i32> {
+    d.map(|d| d.year() * 12 + d.month0() as i32)
 }
 
 /// What the forecast reads of an open lead.
@@ -465,6 +558,12 @@ impl Cube {
             won_on: DayVec::default(),
             moved_on: DayVec::default(),
             open: Default::default(),
+            layout: None,
+            place: vec![],
+            flows: DayVec::default(),
+            reentered: BTreeSet::new(),
+            open_sums: HashMap::new(),
+            open_foreign: BTreeSet::new(),
         };
         c.grow(1, 1);
         c
@@ -787,6 +886,7 @@ impl Cube {
                 self.open.remove(&ix);
             }
         }
+        self.apply_placed(ix, sign);
         listed(self.created_on.get_mut(created_day), ix, sign);
         if let Some(day) = mql_day {
             listed(self.mql_on.get_mut(day), ix, sign);
@@ -830,7 +930,7 @@ impl Cube {
             id: k.id,
             owner,
             pipeline: self.pipelines.intern(k.pipeline_id),
-            stage: self.stages.intern(k.stage_id),
+            stage: self.stage_number(k.stage_id),
             status,
             amount_minor: amount.map_or(0, |m| m.minor),
             currency: amount.map(|m| m.currency),
@@ -855,6 +955,7 @@ impl Cube {
     fn put_lead(&mut self, lead: Lead) {
         let ix = match self.lead_ix.get(&lead.id).copied() {
             Some(ix) => {
+                self.apply_flows(ix, -1);
                 self.apply_lead(ix, -1);
                 ix
             }
@@ -873,6 +974,7 @@ impl Cube {
         };
         self.leads[ix as usize] = Some(lead);
         self.apply_lead(ix, 1);
+        self.apply_flows(ix, 1);
     }
 
     /// Forgets a lead (deleted) and its stage history.
@@ -896,7 +998,7 @@ impl Cube {
             .iter()
             .map(|h| Step {
                 moved: h.from_stage_id != Some(h.to_stage_id),
-                to: self.stages.intern(h.to_stage_id),
+                to: self.stage_number(h.to_stage_id),
                 at: h.at,
                 day: h.at.with_timezone(&self.tz).date_naive(),
             })
@@ -910,9 +1012,12 @@ impl Cube {
         let Some(ix) = self.lead_ix.get(&h.lead_id).copied() else {
             return;
         };
+        // Histories pushed are in no order yet: what the layout derives
+        // from them is computed again by `set_layout`.
+        self.drop_layout();
         let step = Step {
             moved: h.from_stage_id != Some(h.to_stage_id),
-            to: self.stages.intern(h.to_stage_id),
+            to: self.stage_number(h.to_stage_id),
             at: h.at,
             day: h.at.with_timezone(&self.tz).date_naive(),
         };
@@ -955,6 +1060,7 @@ impl Cube {
     }
 
     fn set_steps(&mut self, ix: u32, steps: Vec<Step>) {
+        self.apply_flows(ix, -1);
         let old = std::mem::take(&mut self.steps[ix as usize]);
         for s in &old {
             listed(self.moved_on.get_mut(s.day), ix, -1);
@@ -963,6 +1069,267 @@ impl Cube {
             listed(self.moved_on.get_mut(s.day), ix, 1);
         }
         self.steps[ix as usize] = steps;
+        self.apply_flows(ix, 1);
+    }
+
+    /// Numbers a stage (and places it, when a layout is given).
+    fn stage_number(&mut self, id: Uuid) -> u32 {
+        let n = self.stages.intern(id);
+        while self.place.len() < self.stages.len() {
+            let id = self.stages.ids[self.place.len()];
+            let p = self.place_of(id);
+            self.place.push(p);
+        }
+        n
+    }
+
+    fn place_of(&mut self, stage: Uuid) -> Option<Place> {
+        let layout = self.layout.as_ref()?;
+        let i = layout.binary_search_by_key(&stage, |s| s.stage).ok()?;
+        let s = layout[i];
+        Some(Place {
+            pipeline: self.pipelines.intern(s.pipeline),
+            position: s.position,
+            count: s.count,
+            win_probability: s.win_probability,
+        })
+    }
+
+    /// The layout the flows and open sums were computed with.
+    pub fn layout(&self) -> Option<&[StagePlace]> {
+        self.layout.as_deref()
+    }
+
+    /// Gives the organisation's stages (in any order); computes the flows
+    /// and the open sums afresh when they differ from those given before.
+    pub fn set_layout(&mut self, mut layout: Vec<StagePlace>) {
+        layout.sort_by_key(|s| s.stage);
+        if self.layout.as_ref() == Some(&layout) {
+            return;
+        }
+        self.drop_layout();
+        self.layout = Some(layout);
+        self.place = (0..self.stages.len())
+            .map(|n| self.place_of(self.stages.ids[n]))
+            .collect();
+        for ix in 0..self.leads.len() as u32 {
+            self.apply_placed(ix, 1);
+            self.apply_flows(ix, 1);
+        }
+    }
+
+    /// Forgets the layout and what was derived from it.
+    fn drop_layout(&mut self) {
+        if self.layout.take().is_some() {
+            self.place.iter_mut().for_each(|p| *p = None);
+            self.flows.clear();
+            self.reentered.clear();
+            self.open_sums.clear();
+            self.open_foreign.clear();
+        }
+    }
+
+    /// Calls `f` with what a lead adds to the flows (day, stage number,
+    /// flow); returns whether it entered a stage more than once (then
+    /// only its stays are given: its entries are counted per report).
+    /// The same walk as the pipeline report's (see `reports.rs`).
+    fn flow_parts(
+        &self,
+        l: &Lead,
+        steps: &[Step],
+        mut f: impl FnMut(NaiveDate, u32, Flow),
+    ) -> bool {
+        let placed = |s: u32| {
+            self.place
+                .get(s as usize)
+                .copied()
+                .flatten()
+                .filter(|p| p.pipeline == l.pipeline)
+        };
+        // (stage number, position, stages in the pipeline, day)
+        let mut entries: Vec<(u32, u16, u16, NaiveDate)> = vec![];
+        let mut last: Option<(u16, u32, DateTime<Utc>)> = None;
+        for h in steps {
+            let Some(p) = placed(h.to) else { continue };
+            // A status change within the same stage is not an entry.
+            if !h.moved {
+                continue;
+            }
+            if let Some((j, stage, since)) = last
+                && j != p.position
+            {
+                let stay = Flow {
+                    stays: 1,
+                    stay_seconds: (h.at - since).num_seconds(),
+                    ..Default::default()
+                };
+                f(h.day, stage, stay);
+            }
+            if last.is_none_or(|(j, _, _)| j != p.position) {
+                entries.push((h.to, p.position, p.count, h.day));
+                last = Some((p.position, h.to, h.at));
+            }
+        }
+        // Leaving the last stage by closing ends the stay too.
+        if let (Some((_, stage, since)), Some(c), Some(day)) = (last, l.closed_at, l.closed_day) {
+            let stay = Flow {
+                stays: 1,
+                stay_seconds: (c - since).num_seconds(),
+                ..Default::default()
+            };
+            f(day, stage, stay);
+        }
+        let again = entries
+            .iter()
+            .enumerate()
+            .any(|(k, e)| entries[..k].iter().any(|x| x.1 == e.1));
+        if again {
+            return true;
+        }
+        for (k, &(stage, position, count, day)) in entries.iter().enumerate() {
+            let later = entries[k + 1..].iter().any(|x| x.1 > position);
+            let last_stage = position + 1 == count;
+            let mut e = Flow {
+                entered: 1,
+                ..Default::default()
+            };
+            if (later && !last_stage) || l.status == LeadStatus::Won {
+                e.moved_on = 1;
+            } else {
+                match l.status {
+                    LeadStatus::Lost => e.lost = 1,
+                    LeadStatus::Cancelled => e.cancelled = 1,
+                    LeadStatus::Open | LeadStatus::Won => e.still = 1,
+                }
+            }
+            f(day, stage, e);
+        }
+        false
+    }
+
+    /// Adds (`sign` 1) or takes off (-1) what a lead and its history add to
+    /// the flows.
+    fn apply_flows(&mut self, ix: u32, sign: i64) {
+        if self.layout.is_none() {
+            return;
+        }
+        let Some(l) = self.leads[ix as usize].as_ref() else {
+            return;
+        };
+        let mut parts = vec![];
+        let again = self.flow_parts(l, &self.steps[ix as usize], |d, s, f| parts.push((d, s, f)));
+        let n = self.stages.len();
+        for (day, stage, f) in parts {
+            let v = self.flows.get_mut(day);
+            if v.len() < n {
+                v.resize(n, Flow::default());
+            }
+            v[stage as usize].apply(&f, sign);
+        }
+        if again {
+            if sign > 0 {
+                self.reentered.insert(ix);
+            } else {
+                self.reentered.remove(&ix);
+            }
+        }
+    }
+
+    /// Adds or takes off what an open lead adds to the open sums.
+    fn apply_placed(&mut self, ix: u32, sign: i64) {
+        if self.layout.is_none() {
+            return;
+        }
+        let Some(l) = self.leads[ix as usize].as_ref() else {
+            return;
+        };
+        if l.status != LeadStatus::Open {
+            return;
+        }
+        let key = (l.owner, l.pipeline, close_month(l.expected_close_date));
+        let mut add = OpenSum::default();
+        match l.amount() {
+            None => add.without_amount = 1,
+            Some(m) if m.currency == self.base => {
+                let p = l.probability().map(i64::from).unwrap_or_else(|| {
+                    self.place[l.stage as usize].map_or(0, |p| i64::from(p.win_probability))
+                });
+                add.count = 1;
+                add.amount = m.minor;
+                add.weighted_x100 = i128::from(m.minor) * i128::from(p);
+            }
+            Some(_) => {
+                if sign > 0 {
+                    self.open_foreign.insert(ix);
+                } else {
+                    self.open_foreign.remove(&ix);
+                }
+                return;
+            }
+        }
+        let s = self.open_sums.entry(key).or_default();
+        s.count += sign * add.count;
+        s.amount += sign * add.amount;
+        s.weighted_x100 += i128::from(sign) * add.weighted_x100;
+        s.without_amount += sign * add.without_amount;
+        if s.is_zero() {
+            self.open_sums.remove(&key);
+        }
+    }
+
+    /// Per stage number, the flows summed over the days of `p` (empty
+    /// without a layout).
+    pub fn flows_in(&self, p: Period) -> Vec<Flow> {
+        let mut out = vec![Flow::default(); self.stages.len()];
+        for day in self.flows.range(p) {
+            for (o, f) in out.iter_mut().zip(day) {
+                o.add(f);
+            }
+        }
+        out
+    }
+
+    /// The leads that entered a stage more than once and have a stage
+    /// change on a day of `p`, each once, in number order.
+    pub fn reentered_in(&self, p: Period) -> Vec<u32> {
+        if self.reentered.is_empty() {
+            return vec![];
+        }
+        let changes: usize = self.moved_on.range(p).iter().map(Vec::len).sum();
+        let mut v: Vec<u32> = if self.reentered.len() <= changes {
+            self.reentered
+                .iter()
+                .copied()
+                .filter(|ix| {
+                    self.steps[*ix as usize]
+                        .iter()
+                        .any(|s| p.from <= s.day && s.day < p.to)
+                })
+                .collect()
+        } else {
+            self.moved_on
+                .range(p)
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|ix| self.reentered.contains(ix))
+                .collect()
+        };
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The open sums (empty without a layout).
+    pub fn open_sums(&self) -> impl Iterator<Item = (&OpenKey, &OpenSum)> {
+        self.open_sums.iter()
+    }
+
+    /// The open leads with an amount in another currency than the base.
+    pub fn open_foreign(&self) -> impl Iterator<Item = (u32, &OpenLead)> {
+        self.open_foreign
+            .iter()
+            .filter_map(|ix| Some((*ix, self.open.get(ix)?)))
     }
 
     /// Converts the revenue again after the rates changed.
@@ -973,6 +1340,8 @@ impl Cube {
         self.closed_on.clear();
         self.won_on.clear();
         self.open.clear();
+        self.open_sums.clear();
+        self.open_foreign.clear();
         self.created_on.clear();
         self.mql_on.clear();
         for ix in 0..self.leads.len() {
@@ -1186,8 +1555,8 @@ mod tests {
             status: status.into(),
             amount_minor: Some(a),
             currency: Some("EUR".into()),
-            probability: None,
-            expected_close_date: None,
+            probability: (a % 7 == 0).then_some((a % 101) as i32),
+            expected_close_date: (a % 2 == 0).then(|| at(c + 30, 0).date_naive()),
             owner_id: users.get(owner as usize).copied(),
             closed_at: (status != "open").then(|| at(c + d, 15)),
             created_at: at(c, 9),
@@ -1255,7 +1624,55 @@ mod tests {
             ),
             format!("{first:?}"),
             format!("{:?}", c.lead_total(p, None)),
+            format!(
+                "{:?}",
+                sorted(
+                    c.flows_in(p)
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| **f != Flow::default())
+                        .map(|(s, f)| format!("{} {f:?}", c.stages.ids[s]))
+                        .collect()
+                )
+            ),
+            format!(
+                "{:?}",
+                sorted(
+                    c.reentered_in(p)
+                        .into_iter()
+                        .map(|x| id(x).to_string())
+                        .collect()
+                )
+            ),
+            format!(
+                "{:?}",
+                sorted(
+                    c.open_sums()
+                        .map(|((o, pl, m), s)| {
+                            format!(
+                                "{} {} {m:?} {s:?}",
+                                c.users.ids[*o as usize], c.pipelines.ids[*pl as usize]
+                            )
+                        })
+                        .collect()
+                )
+            ),
         ]
+    }
+
+    /// The three stages of the tests' pipeline (the nil id).
+    fn layout(stages: &[Uuid]) -> Vec<StagePlace> {
+        stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StagePlace {
+                stage: *s,
+                pipeline: Uuid::nil(),
+                position: i as u16,
+                count: stages.len() as u16,
+                win_probability: 25 * i as i32,
+            })
+            .collect()
     }
 
     type Steps = Vec<(Uuid, DateTime<Utc>)>;
@@ -1297,6 +1714,7 @@ mod tests {
             let stages: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
             let types: Vec<(Uuid, Option<Uuid>)> = vec![(Uuid::now_v7(), None), (Uuid::now_v7(), Some(Uuid::now_v7())), (Uuid::now_v7(), None)];
             let mut live = Cube::new(tz, rates(), kinds(&types));
+            live.set_layout(layout(&stages));
             let mut leads: BTreeMap<usize, LeadKey> = BTreeMap::new();
             let mut histories: BTreeMap<usize, Vec<StageKey>> = BTreeMap::new();
             let mut acts: BTreeMap<(u8, u8, i64), i64> = BTreeMap::new();
@@ -1351,10 +1769,12 @@ mod tests {
             for (i, h) in &histories {
                 fresh.set_stage_history(ids[*i], h);
             }
+            fresh.set_layout(layout(&stages));
             let uid = |c: &Cube, n: usize| c.users.ids[n];
             let mut saved = vec![];
             live.write(&mut saved).unwrap();
-            let reloaded = Cube::read(&mut saved.as_slice(), rates()).unwrap();
+            let mut reloaded = Cube::read(&mut saved.as_slice(), rates()).unwrap();
+            reloaded.set_layout(layout(&stages));
             prop_assert_eq!(&reloaded.kinds, &live.kinds);
             for p in [
                 Period { from: at(0, 0).date_naive(), to: at(400, 0).date_naive() },
@@ -1741,7 +2161,7 @@ pub mod file {
                     id,
                     owner: owner.map(|o| c.user(o)).unwrap_or(0),
                     pipeline: c.pipelines.intern(pipeline_id),
-                    stage: c.stages.intern(stage_id),
+                    stage: c.stage_number(stage_id),
                     status,
                     amount_minor: amount.map_or(0, |m| m.minor),
                     currency: amount.map(|m| m.currency),

@@ -6,7 +6,6 @@ use crate::analytics::{Ctx, Scope};
 use crate::cube::Cube;
 use crate::permissions::Actor;
 use crate::{App, Result};
-use chrono::Datelike;
 use salesops_domain::{Currency, PipelineId, Rate, TeamId, UserId};
 use salesops_store::analytics as facts;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -144,15 +143,45 @@ pub fn build(
         owner: u32,
         pipeline: u32,
         month: Option<i32>,
+        count: i64,
         amount: i64,
-        probability: i64,
+        weighted_x100: i128,
     }
     let mut items: Vec<Item> = vec![];
     let mut without_amount = 0;
-    for l in cube.open_leads() {
-        if pipeline.is_some_and(|p| p != cube.pipelines.ids[l.pipeline as usize])
-            || users.is_some_and(|s| l.owner == 0 || !s.contains(&l.owner))
-        {
+    let wanted = |owner: u32, p: u32| {
+        pipeline.is_none_or(|x| x == cube.pipelines.ids[p as usize])
+            && users.is_none_or(|s| owner != 0 && s.contains(&owner))
+    };
+    // With the layout the cube was given (the live index), the leads in
+    // the base currency come summed per owner, pipeline and month; those
+    // in other currencies are converted one by one.
+    let summed = cube.layout() == Some(ctx.layout().as_slice());
+    if summed {
+        for ((owner, p, month), s) in cube.open_sums() {
+            if !wanted(*owner, *p) {
+                continue;
+            }
+            without_amount += s.without_amount;
+            if s.count > 0 {
+                items.push(Item {
+                    owner: *owner,
+                    pipeline: *p,
+                    month: *month,
+                    count: s.count,
+                    amount: s.amount,
+                    weighted_x100: s.weighted_x100,
+                });
+            }
+        }
+    }
+    let one_by_one: Box<dyn Iterator<Item = &crate::cube::OpenLead>> = if summed {
+        Box::new(cube.open_foreign().map(|(_, l)| l))
+    } else {
+        Box::new(cube.open_leads())
+    };
+    for l in one_by_one {
+        if !wanted(l.owner, l.pipeline) {
             continue;
         }
         let amount = l.amount.and_then(|m| {
@@ -173,17 +202,17 @@ pub fn build(
             without_amount += 1;
             continue;
         };
+        let probability = l
+            .probability
+            .map(i64::from)
+            .unwrap_or_else(|| stage_prob[l.stage as usize]);
         items.push(Item {
             owner: l.owner,
             pipeline: l.pipeline,
-            month: l
-                .expected_close_date
-                .map(|d| d.year() * 12 + d.month0() as i32),
+            month: crate::cube::close_month(l.expected_close_date),
+            count: 1,
             amount,
-            probability: l
-                .probability
-                .map(i64::from)
-                .unwrap_or_else(|| stage_prob[l.stage as usize]),
+            weighted_x100: i128::from(amount) * i128::from(probability),
         });
     }
     // Month slots: the months that occur, in order, then one for leads
@@ -200,9 +229,9 @@ pub fn build(
         let s = slot(i.month);
         used[s] = true;
         let a = &mut dense[(i.owner as usize * np + i.pipeline as usize) * nm + s];
-        a.count += 1;
+        a.count += i.count;
         a.amount += i.amount;
-        a.weighted_x100 += i.amount as i128 * i.probability as i128;
+        a.weighted_x100 += i.weighted_x100;
     }
     // The months that occur, in order (`none` last), numbered.
     let mut month_of_slot = vec![usize::MAX; nm];
@@ -222,15 +251,28 @@ pub fn build(
         .filter(|(_, a)| a.count > 0)
         .map(|(i, a)| {
             let owner = (i / nm / np) as u32;
-            let pipeline = cube.pipelines.ids[(i / nm) % np];
-            ((owner, pipeline, month_of_slot[i % nm]), *a)
+            let pn = (i / nm) % np;
+            (
+                (owner, (pn, cube.pipelines.ids[pn]), month_of_slot[i % nm]),
+                *a,
+            )
         });
     let names: Vec<String> = months.iter().map(|m| month_name(*m)).collect();
     // The lines, numbered; each a row of sums per month.
     let mut keys: Vec<LineKey> = vec![LineKey::Total];
     let mut line_ix: HashMap<LineKey, usize> = HashMap::from([(LineKey::Total, 0)]);
     let mut user_line: Vec<Option<usize>> = vec![None; cube.users.len()];
-    let mut team_lines: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut team_lines: Vec<Option<Vec<usize>>> = vec![None; cube.users.len()];
+    let mut pipeline_line: Vec<Option<usize>> = vec![None; np];
+    // The teams of each owner (by number), and the teams above each team,
+    // read once.
+    let mut owner_teams: Vec<Vec<TeamId>> = vec![vec![]; cube.users.len()];
+    for (t, u) in &ctx.members {
+        if let Some(n) = cube.users.get(&u.0) {
+            owner_teams[n as usize].push(*t);
+        }
+    }
+    let mut ancestry: HashMap<TeamId, Vec<TeamId>> = HashMap::new();
     let mut sums: Vec<Vec<Acc>> = vec![vec![Acc::default(); months.len()]];
     let mut line = |k: LineKey, keys: &mut Vec<LineKey>, sums: &mut Vec<Vec<Acc>>| -> usize {
         *line_ix.entry(k).or_insert_with(|| {
@@ -239,40 +281,45 @@ pub fn build(
             keys.len() - 1
         })
     };
-    for ((owner, pipeline, mi), x) in by_owner {
-        let mut targets = vec![0, line(LineKey::Pipeline(pipeline), &mut keys, &mut sums)];
-        if let Some(o) = cube.user_id(owner) {
-            let u = match user_line[owner as usize] {
-                Some(u) => u,
-                None => {
-                    let u = line(LineKey::User(owner), &mut keys, &mut sums);
-                    user_line[owner as usize] = Some(u);
-                    u
-                }
-            };
-            targets.push(u);
-            let ls = team_lines.entry(owner).or_insert_with(|| {
-                // Each team the owner is in, and the teams above: once each.
-                let mut teams: Vec<TeamId> = ctx
-                    .teams_of(UserId(o))
-                    .into_iter()
-                    .flat_map(|t| ctx.team_ancestry(t))
-                    .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
-                    .collect();
-                teams.sort();
-                teams.dedup();
-                teams
-                    .into_iter()
-                    .map(|t| line(LineKey::Team(t.0), &mut keys, &mut sums))
-                    .collect()
-            });
-            targets.extend(ls.iter().copied());
+    let add = |sums: &mut Vec<Vec<Acc>>, t: usize, mi: usize, x: &Acc| {
+        let a = &mut sums[t][mi];
+        a.count += x.count;
+        a.amount += x.amount;
+        a.weighted_x100 += x.weighted_x100;
+    };
+    for ((owner, (pn, pipeline), mi), x) in by_owner {
+        add(&mut sums, 0, mi, &x);
+        let pl = *pipeline_line[pn]
+            .get_or_insert_with(|| line(LineKey::Pipeline(pipeline), &mut keys, &mut sums));
+        add(&mut sums, pl, mi, &x);
+        if owner == 0 {
+            continue;
         }
-        for t in targets {
-            let a = &mut sums[t][mi];
-            a.count += x.count;
-            a.amount += x.amount;
-            a.weighted_x100 += x.weighted_x100;
+        let o = owner as usize;
+        let u =
+            *user_line[o].get_or_insert_with(|| line(LineKey::User(owner), &mut keys, &mut sums));
+        add(&mut sums, u, mi, &x);
+        let ls = team_lines[o].get_or_insert_with(|| {
+            // Each team the owner is in, and the teams above: once each.
+            let mut teams: Vec<TeamId> = owner_teams[o]
+                .iter()
+                .flat_map(|t| {
+                    ancestry
+                        .entry(*t)
+                        .or_insert_with(|| ctx.team_ancestry(*t))
+                        .clone()
+                })
+                .filter(|t| teams_allowed.is_none_or(|a| a.contains(t)))
+                .collect();
+            teams.sort();
+            teams.dedup();
+            teams
+                .into_iter()
+                .map(|t| line(LineKey::Team(t.0), &mut keys, &mut sums))
+                .collect()
+        });
+        for t in ls.iter() {
+            add(&mut sums, *t, mi, &x);
         }
     }
     let mut lines: BTreeMap<LineKey, Line> = BTreeMap::new();

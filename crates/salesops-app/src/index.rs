@@ -13,7 +13,7 @@
 //! is known to have rolled back).
 
 use crate::analytics::Ctx;
-use crate::cube::{ActivityKey, Cube, Kinds};
+use crate::cube::{ActivityKey, Cube, Kinds, StagePlace};
 use crate::{App, Result};
 use chrono_tz::Tz;
 use salesops_domain::OrgId;
@@ -272,6 +272,7 @@ impl App {
                 }
             }
             cube.sort_steps();
+            cube.set_layout(self.org_layout(org).await?);
             cubes.insert(org, Arc::new(RwLock::new(cube)));
         }
         tx.commit().await?;
@@ -302,6 +303,13 @@ impl App {
         let rates = self.org_rate_table(org).await?;
         let kinds = self.org_kinds(org).await?;
         Ok(Cube::new(tz, rates, kinds))
+    }
+
+    /// What the index reads of an organisation's pipelines and stages.
+    async fn org_layout(&self, org: OrgId) -> Result<Vec<StagePlace>> {
+        let pipelines = salesops_store::pipelines::list_pipelines(&mut self.conn(), org).await?;
+        let views = self.pipeline_views(org, pipelines).await?;
+        Ok(crate::analytics::layout_of(&views))
     }
 
     /// What the index reads of an organisation's activity types.
@@ -465,18 +473,24 @@ impl App {
         let Some(cube) = self.index.cube(org) else {
             return Ok(None);
         };
+        let layout = ctx.layout();
         {
             let c = cube.read().expect("index lock");
             if c.tz != ctx.tz {
                 return Ok(None);
             }
-            if *c.rates() == ctx.rates {
+            if *c.rates() == ctx.rates && c.layout() == Some(layout.as_slice()) {
                 return Ok(Some(cube.clone()));
             }
         }
-        cube.write()
-            .expect("index lock")
-            .set_rates(ctx.rates.clone());
+        // Rates or stages changed (rarely): what is derived from them is
+        // computed again.
+        let mut c = cube.write().expect("index lock");
+        if *c.rates() != ctx.rates {
+            c.set_rates(ctx.rates.clone());
+        }
+        c.set_layout(layout);
+        drop(c);
         Ok(Some(cube))
     }
 
@@ -574,15 +588,17 @@ impl App {
         let mut rates = HashMap::new();
         let mut tzs = HashMap::new();
         let mut kinds = HashMap::new();
+        let mut layouts = HashMap::new();
         let mut c = self.conn();
         for org in feed::org_ids(&mut c).await? {
             let o = self.org(org).await?;
             tzs.insert(org, o.time_zone.clone());
             kinds.insert(org, self.org_kinds(org).await?);
             rates.insert(org, self.org_rate_table(org).await?);
+            layouts.insert(org, self.org_layout(org).await?);
         }
         let p = path.to_path_buf();
-        let read = tokio::task::spawn_blocking(move || read_snapshot(&p, rates))
+        let read = tokio::task::spawn_blocking(move || read_snapshot(&p, rates, layouts))
             .await
             .map_err(|e| crate::AppError::Internal(e.to_string()))?;
         let (written_at, position, cubes) = match read {
@@ -682,6 +698,7 @@ type Loaded = (chrono::DateTime<chrono::Utc>, Position, Vec<(OrgId, Cube)>);
 fn read_snapshot(
     path: &std::path::Path,
     mut rates: HashMap<OrgId, crate::rates::RateTable>,
+    mut layouts: HashMap<OrgId, Vec<StagePlace>>,
 ) -> std::io::Result<Loaded> {
     use crate::cube::file::{bad, r_i64, r_time, r_u32, r_uuid};
     use std::io::Read;
@@ -709,7 +726,9 @@ fn read_snapshot(
         let rates = rates
             .remove(&org)
             .ok_or_else(|| bad("an organisation that no longer exists"))?;
-        cubes.push((org, Cube::read(&mut r, rates)?));
+        let mut cube = Cube::read(&mut r, rates)?;
+        cube.set_layout(layouts.remove(&org).unwrap_or_default());
+        cubes.push((org, cube));
     }
     Ok((written_at, position, cubes))
 }

@@ -662,10 +662,20 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
         scope_numbers(ctx, cube, p.scope).map(|v| v.into_iter().collect());
     let this_pipeline = cube.pipelines.get(&pv.pipeline.id.0);
     let (t0, t1) = ctx.instants(p.period);
+    let n = pv.stages.len();
+    // With the layout the cube was given (the live index), the counts of
+    // the whole organisation are summed per day; only the leads that
+    // entered a stage more than once are walked (which of their entries
+    // counts depends on the period). Otherwise every lead that changed
+    // stage or closed in the period is walked.
+    let summed = owners.is_none() && cube.layout() == Some(ctx.layout().as_slice());
+    let leads = if summed {
+        cube.reentered_in(p.period)
+    } else {
+        cube.moved_or_closed_in(p.period)
+    };
     // The leads to visit, split between the cores: each part sums its own
     // rows and stays, then the parts are added up.
-    let leads = cube.moved_or_closed_in(p.period);
-    let n = pv.stages.len();
     let part = |ixs: &[u32]| {
         let mut rows_acc = vec![salesops_domain::metrics::StageRow::default(); n];
         // Per stage: seconds of the stays that ended in the period, and how many.
@@ -695,6 +705,7 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
                         && j != i
                         && t0 <= h.at
                         && h.at < t1
+                        && !summed
                     {
                         stay[j].0 += (h.at - since).num_seconds();
                         stay[j].1 += 1;
@@ -709,6 +720,7 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
             if let (Some((j, since)), Some(c)) = (last, l.closed_at)
                 && t0 <= c
                 && c < t1
+                && !summed
             {
                 stay[j].0 += (c - since).num_seconds();
                 stay[j].1 += 1;
@@ -745,6 +757,21 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
     };
     let mut rows_acc = vec![salesops_domain::metrics::StageRow::default(); n];
     let mut stay = vec![(0i64, 0i64); n];
+    if summed {
+        let flows = cube.flows_in(p.period);
+        for (i, s) in pv.stages.iter().enumerate() {
+            let Some(f) = cube.stages.get(&s.id.0).and_then(|x| flows.get(x as usize)) else {
+                continue;
+            };
+            let r = &mut rows_acc[i];
+            r.entered += f.entered;
+            r.moved_on += f.moved_on;
+            r.still += f.still;
+            r.lost += f.lost;
+            r.cancelled += f.cancelled;
+            stay[i] = (f.stay_seconds, f.stays);
+        }
+    }
     for (r, st) in parts {
         for i in 0..n {
             rows_acc[i].entered += r[i].entered;
@@ -1273,7 +1300,194 @@ pub(crate) mod tests {
         }
     }
 
+    /// A pipeline with `n` stages (win probabilities 10, 30, 50, …).
+    fn pipeline_view(name: &str, n: i32, is_default: bool) -> crate::pipelines::PipelineView {
+        let org = salesops_domain::OrgId(Uuid::nil());
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let pid = PipelineId(Uuid::now_v7());
+        crate::pipelines::PipelineView {
+            pipeline: salesops_store::pipelines::Pipeline {
+                org_id: org,
+                id: pid,
+                name: name.into(),
+                kind: "acquisition".parse().unwrap(),
+                is_default,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            },
+            stages: (0..n)
+                .map(|i| salesops_store::pipelines::Stage {
+                    org_id: org,
+                    id: salesops_domain::StageId(Uuid::now_v7()),
+                    pipeline_id: pid,
+                    name: format!("{name}{i}"),
+                    position: i,
+                    win_probability: 10 + 20 * i,
+                    rotting_days: None,
+                    colour: String::new(),
+                    checklist: "[]".into(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                })
+                .collect(),
+        }
+    }
+
+    /// A change to the leads of the summed-versus-walked test.
+    #[derive(Clone, Debug)]
+    enum LeadOp {
+        /// Slot, pipeline (0/1), stage, status, created day, days to
+        /// close, amount, currency (0 EUR, 1 CHF, 2 none), probability,
+        /// expected close day.
+        Put(
+            usize,
+            u8,
+            u8,
+            u8,
+            i64,
+            i64,
+            i64,
+            u8,
+            Option<i32>,
+            Option<i64>,
+        ),
+        /// Slot, history: (stage of either pipeline, day, a move or a
+        /// change of status in the stage).
+        History(usize, Vec<(u8, i64, bool)>),
+        Remove(usize),
+    }
+
+    fn lead_op() -> impl Strategy<Value = LeadOp> {
+        prop_oneof![
+            (
+                (0usize..10, 0u8..2, 0u8..4, 0u8..4, 0i64..300, 0i64..90),
+                (
+                    0i64..1_000_000,
+                    0u8..3,
+                    proptest::option::of(0i32..101),
+                    proptest::option::of(0i64..400)
+                ),
+            )
+                .prop_map(|((i, p, s, st, c, d), (a, cur, pr, ex))| LeadOp::Put(
+                    i, p, s, st, c, d, a, cur, pr, ex
+                )),
+            (
+                0usize..10,
+                proptest::collection::vec((0u8..6, 0i64..360, proptest::bool::weighted(0.8)), 0..7)
+            )
+                .prop_map(|(i, h)| LeadOp::History(i, h)),
+            (0usize..10).prop_map(LeadOp::Remove),
+        ]
+    }
+
     proptest! {
+        /// The live index sums the pipeline report per day and the open
+        /// pipeline per owner and month, kept current change by change:
+        /// the figures equal those of walking every lead (a cube without
+        /// the layout), for either pipeline, several periods, re-entered
+        /// stages, leads that changed pipeline, other currencies.
+        #[test]
+        fn summed_pipeline_figures_equal_walking_the_leads(ops in proptest::collection::vec(lead_op(), 0..50)) {
+            use salesops_store::feed::{LeadKey, StageKey};
+            let people: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
+            let mut c = ctx(&people);
+            let chf = Currency::parse("CHF").unwrap();
+            c.rates.rates = vec![(chf, "2026-01-01".parse().unwrap(), salesops_domain::Rate::parse("1.0650", chf, c.base).unwrap())];
+            c.pipelines = vec![pipeline_view("P", 4, true), pipeline_view("Q", 2, false)];
+            c.stages = c.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| (s.id.0, s.clone()))).collect();
+            let stages: Vec<(Uuid, Uuid)> = c.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| (p.pipeline.id.0, s.id.0))).collect();
+            let ids: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+            let day = |d: i64| "2026-01-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::days(d);
+            let mut live = Cube::new(c.tz, c.rates.clone(), c.kinds());
+            live.set_layout(c.layout());
+            let mut leads: std::collections::BTreeMap<usize, LeadKey> = Default::default();
+            let mut histories: std::collections::BTreeMap<usize, Vec<StageKey>> = Default::default();
+            for o in &ops {
+                match o {
+                    LeadOp::Put(i, p, s, st, cr, d, a, cur, pr, ex) => {
+                        let (pipeline, stage) = if *p == 0 { stages[*s as usize] } else { stages[4 + (*s as usize % 2)] };
+                        let status = ["open", "won", "lost", "cancelled"][*st as usize];
+                        let k = LeadKey {
+                            id: ids[*i],
+                            pipeline_id: pipeline,
+                            stage_id: stage,
+                            status: status.into(),
+                            amount_minor: (*cur < 2).then_some(*a),
+                            currency: (*cur < 2).then(|| ["EUR", "CHF"][*cur as usize].into()),
+                            probability: *pr,
+                            expected_close_date: ex.map(|x| day(x).date_naive()),
+                            owner_id: (*a % 4 != 3).then(|| people[(*a % 4) as usize % 3].0),
+                            closed_at: (status != "open").then(|| day(cr + d)),
+                            created_at: day(*cr),
+                            ..Default::default()
+                        };
+                        live.upsert_lead(&k);
+                        leads.insert(*i, k);
+                    }
+                    LeadOp::History(i, h) => {
+                        if !leads.contains_key(i) {
+                            continue;
+                        }
+                        let mut hist: Vec<StageKey> = h.iter().map(|(s, d, moved)| {
+                            let to = stages[*s as usize].1;
+                            StageKey {
+                                id: Uuid::now_v7(),
+                                lead_id: ids[*i],
+                                from_stage_id: if *moved { None } else { Some(to) },
+                                to_stage_id: to,
+                                at: day(*d),
+                            }
+                        }).collect();
+                        hist.sort_by_key(|x| x.at);
+                        live.set_stage_history(ids[*i], &hist);
+                        histories.insert(*i, hist);
+                    }
+                    LeadOp::Remove(i) => {
+                        live.remove_lead(ids[*i]);
+                        leads.remove(i);
+                        histories.remove(i);
+                    }
+                }
+            }
+            let mut walked = Cube::new(c.tz, c.rates.clone(), c.kinds());
+            for k in leads.values() {
+                walked.upsert_lead(k);
+            }
+            for (i, h) in &histories {
+                walked.set_stage_history(ids[*i], h);
+            }
+            prop_assert!(walked.layout().is_none());
+            let mut fresh = walked.clone();
+            fresh.set_layout(c.layout());
+            for period in [
+                PeriodKind::HalfYear.containing("2026-03-01".parse().unwrap()),
+                PeriodKind::Month.containing("2026-04-10".parse().unwrap()),
+                PeriodKind::Year.containing("2026-04-10".parse().unwrap()),
+                PeriodKind::Week.containing("2026-02-10".parse().unwrap()),
+            ] {
+                for pv in &c.pipelines {
+                    let mut p = params(period, PeriodKind::Month);
+                    p.pipeline = Some(pv.pipeline.id);
+                    let want = pipeline_report(&c, &walked, &p);
+                    let got = pipeline_report(&c, &live, &p);
+                    prop_assert_eq!(format!("{:?}", got.rows), format!("{:?}", want.rows));
+                    let got = pipeline_report(&c, &fresh, &p);
+                    prop_assert_eq!(format!("{:?}", got.rows), format!("{:?}", want.rows));
+                }
+            }
+            for pipeline in [None, Some(c.pipelines[0].pipeline.id.0), Some(c.pipelines[1].pipeline.id.0)] {
+                let users = |cube: &Cube| -> HashSet<u32> { cube.numbers(&people[..2]).into_iter().collect() };
+                for only in [false, true] {
+                    let (w, l) = (users(&walked), users(&live));
+                    let want = crate::forecast::build(&c, &walked, pipeline, only.then_some(&w), None);
+                    let got = crate::forecast::build(&c, &live, pipeline, only.then_some(&l), None);
+                    prop_assert_eq!(format!("{got:?}"), format!("{want:?}"));
+                }
+            }
+        }
+
         #[test]
         fn company_totals_are_the_sum_of_their_buckets_and_of_sub_periods(raw in leads_strategy()) {
             let people: Vec<UserId> = (0..4).map(|_| UserId::new()).collect();

@@ -318,7 +318,9 @@ async fn fixture(t: &TestApp) -> Fixture {
         rep_b,
         admin,
         leads: ids,
-        stages: (0..4).map(stage).collect(),
+        stages: (0..p["stages"].as_array().unwrap().len())
+            .map(stage)
+            .collect(),
         call: ty("call"),
     }
 }
@@ -588,7 +590,54 @@ async fn the_weighted_pipeline_by_close_month_by_hand() {
             "{}",
             page.text()
         );
+        // s1 at 60 % instead of 25 %: L4 weighs 24,000 (L5 keeps its own 50 %).
+        let pipeline = default_pipeline(&t, &f.admin).await;
+        let stage = t
+            .send(Req::new(Method::GET, format!("/api/v1/pipelines/{pipeline}")).cred(&f.admin))
+            .await
+            .json()["stages"][1]
+            .clone();
+        assert_eq!(stage["id"], json!(f.stages[1]));
+        let r = t
+            .send(
+                Req::new(
+                    Method::PATCH,
+                    format!("/api/v1/pipelines/{pipeline}/stages/{}", f.stages[1]),
+                )
+                .cred(&f.admin)
+                .header("if-match", &format!("\"{}\"", stage["version"]))
+                .json(json!({"win_probability": 60})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v2 = t
+            .send(Req::new(Method::GET, "/api/v1/forecast").cred(&f.admin))
+            .await
+            .json();
+        assert_eq!(
+            v2["total"]["total"],
+            json!({"count": 2, "amount": "48000.00", "weighted": "28000.00"})
+        );
+        assert_eq!(v2["total"]["months"][0]["weighted"], json!("24000.00"));
     }
+}
+
+/// The id of the default pipeline.
+async fn default_pipeline(t: &TestApp, cred: &Cred) -> Uuid {
+    let v = t
+        .send(Req::new(Method::GET, "/api/v1/pipelines").cred(cred))
+        .await
+        .json();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["is_default"] == json!(true))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn col(v: &Value, key: &str) -> usize {
@@ -784,6 +833,58 @@ async fn the_five_reports_of_march_by_hand() {
             flagged,
             vec![true, false, false, false, false],
             "the first of the weakest steps"
+        );
+        // With s1 put before s0, moving from s0 to s1 is no longer moving
+        // on: L4 stays "still" in s0 (the index computes its sums again).
+        let pipeline = default_pipeline(&t, &f.admin).await;
+        let mut order = f.stages.clone();
+        order.swap(0, 1);
+        let r = t
+            .send(
+                Req::new(
+                    Method::POST,
+                    format!("/api/v1/pipelines/{pipeline}/stages/order"),
+                )
+                .cred(&f.admin)
+                .json(json!({"stage_ids": order})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = report(&t, &f.admin, &format!("pipeline?{march}")).await;
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows[0]["key"], json!(f.stages[1]));
+        assert_eq!(
+            cells(&v, &rows[0], &keys),
+            json!(["2", "1", "1", "0", "0", "0.5", "0.5", "0", "14"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            cells(&v, &rows[1], &keys),
+            json!(["4", "1", "2", "1", "0", "0.25", "0.5", "0.25", "6.7"])
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+        let r = t
+            .send(
+                Req::new(
+                    Method::POST,
+                    format!("/api/v1/pipelines/{pipeline}/stages/order"),
+                )
+                .cred(&f.admin)
+                .json(json!({"stage_ids": f.stages})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = report(&t, &f.admin, &format!("pipeline?{march}")).await;
+        assert_eq!(
+            cells(&v, &v["rows"][0], &keys),
+            json!(["4", "2", "1", "1", "0", "0.5", "0.25", "0.25", "6.7"])
+                .as_array()
+                .unwrap()
+                .clone()
         );
 
         // Activity report: per member, by type, with leads, revenue and goals.
