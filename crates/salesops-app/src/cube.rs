@@ -428,6 +428,12 @@ pub struct Cube {
     /// The leads that entered a stage more than once: their entries are
     /// not in `flows` (which of them counts depends on the period).
     reentered: BTreeSet<u32>,
+    /// Per day, the leads with a stage change into a stage at the fourth
+    /// place of its pipeline or later (the proposal stage of the KPIs),
+    /// once per change (empty without a layout).
+    late_on: DayVec<Vec<u32>>,
+    /// See [`Cube::first_wins`].
+    first_wins: std::sync::OnceLock<HashMap<u32, DateTime<Utc>>>,
     /// The open leads in the base currency or without an amount, summed
     /// per owner, pipeline and expected close month.
     open_sums: HashMap<OpenKey, OpenSum>,
@@ -562,6 +568,8 @@ impl Cube {
             place: vec![],
             flows: DayVec::default(),
             reentered: BTreeSet::new(),
+            late_on: DayVec::default(),
+            first_wins: Default::default(),
             open_sums: HashMap::new(),
             open_foreign: BTreeSet::new(),
         };
@@ -743,8 +751,13 @@ impl Cube {
             .copied()
     }
 
-    /// Per owner number, when they first won a lead.
-    pub fn first_wins(&self) -> HashMap<u32, DateTime<Utc>> {
+    /// Per owner number, when they first won a lead (worked out on the
+    /// first call after a won lead changed, then kept).
+    pub fn first_wins(&self) -> &HashMap<u32, DateTime<Utc>> {
+        self.first_wins.get_or_init(|| self.find_first_wins())
+    }
+
+    fn find_first_wins(&self) -> HashMap<u32, DateTime<Utc>> {
         let mut out: HashMap<u32, DateTime<Utc>> = HashMap::new();
         for w in self.won_on.slots.iter().flatten() {
             let Some(at) = self.leads[w.lead as usize]
@@ -894,6 +907,7 @@ impl Cube {
         if let Some(day) = closed {
             listed(self.closed_on.get_mut(day), ix, sign);
             if let Some(cycle) = won_cycle {
+                self.first_wins.take();
                 // Taken off with what it was put on with (the same record).
                 let won = Won {
                     lead: ix,
@@ -1124,6 +1138,7 @@ impl Cube {
             self.place.iter_mut().for_each(|p| *p = None);
             self.flows.clear();
             self.reentered.clear();
+            self.late_on.clear();
             self.open_sums.clear();
             self.open_foreign.clear();
         }
@@ -1217,7 +1232,16 @@ impl Cube {
             return;
         };
         let mut parts = vec![];
-        let again = self.flow_parts(l, &self.steps[ix as usize], |d, s, f| parts.push((d, s, f)));
+        let steps = &self.steps[ix as usize];
+        let again = self.flow_parts(l, steps, |d, s, f| parts.push((d, s, f)));
+        let late: Vec<NaiveDate> = steps
+            .iter()
+            .filter(|s| self.place[s.to as usize].is_some_and(|p| p.position >= 3))
+            .map(|s| s.day)
+            .collect();
+        for day in late {
+            listed(self.late_on.get_mut(day), ix, sign);
+        }
         let n = self.stages.len();
         for (day, stage, f) in parts {
             let v = self.flows.get_mut(day);
@@ -1318,6 +1342,13 @@ impl Cube {
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    /// The leads with a stage change on a day of `p` into a stage at the
+    /// fourth place of its pipeline or later, each once (empty without a
+    /// layout).
+    pub fn late_in(&self, p: Period) -> HashSet<u32> {
+        self.late_on.range(p).iter().flatten().copied().collect()
     }
 
     /// The open sums (empty without a layout).
@@ -1587,7 +1618,7 @@ mod tests {
         let mut first: Vec<(Uuid, DateTime<Utc>)> = c
             .first_wins()
             .into_iter()
-            .map(|(u, t)| (c.users.ids[u as usize], t))
+            .map(|(u, t)| (c.users.ids[*u as usize], *t))
             .collect();
         first.sort();
         vec![

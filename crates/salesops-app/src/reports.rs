@@ -1337,7 +1337,7 @@ pub(crate) mod tests {
 
     /// A change to the leads of the summed-versus-walked test.
     #[derive(Clone, Debug)]
-    enum LeadOp {
+    pub(crate) enum LeadOp {
         /// Slot, pipeline (0/1), stage, status, created day, days to
         /// close, amount, currency (0 EUR, 1 CHF, 2 none), probability,
         /// expected close day.
@@ -1359,7 +1359,7 @@ pub(crate) mod tests {
         Remove(usize),
     }
 
-    fn lead_op() -> impl Strategy<Value = LeadOp> {
+    pub(crate) fn lead_op() -> impl Strategy<Value = LeadOp> {
         prop_oneof![
             (
                 (0usize..10, 0u8..2, 0u8..4, 0u8..4, 0i64..300, 0i64..90),
@@ -1382,55 +1382,72 @@ pub(crate) mod tests {
         ]
     }
 
-    proptest! {
-        /// The live index sums the pipeline report per day and the open
-        /// pipeline per owner and month, kept current change by change:
-        /// the figures equal those of walking every lead (a cube without
-        /// the layout), for either pipeline, several periods, re-entered
-        /// stages, leads that changed pipeline, other currencies.
-        #[test]
-        fn summed_pipeline_figures_equal_walking_the_leads(ops in proptest::collection::vec(lead_op(), 0..50)) {
-            use salesops_store::feed::{LeadKey, StageKey};
-            let people: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
-            let mut c = ctx(&people);
-            let chf = Currency::parse("CHF").unwrap();
-            c.rates.rates = vec![(chf, "2026-01-01".parse().unwrap(), salesops_domain::Rate::parse("1.0650", chf, c.base).unwrap())];
-            c.pipelines = vec![pipeline_view("P", 4, true), pipeline_view("Q", 2, false)];
-            c.stages = c.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| (s.id.0, s.clone()))).collect();
-            let stages: Vec<(Uuid, Uuid)> = c.pipelines.iter().flat_map(|p| p.stages.iter().map(|s| (p.pipeline.id.0, s.id.0))).collect();
-            let ids: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
-            let day = |d: i64| "2026-01-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::days(d);
-            let mut live = Cube::new(c.tz, c.rates.clone(), c.kinds());
-            live.set_layout(c.layout());
-            let mut leads: std::collections::BTreeMap<usize, LeadKey> = Default::default();
-            let mut histories: std::collections::BTreeMap<usize, Vec<StageKey>> = Default::default();
-            for o in &ops {
-                match o {
-                    LeadOp::Put(i, p, s, st, cr, d, a, cur, pr, ex) => {
-                        let (pipeline, stage) = if *p == 0 { stages[*s as usize] } else { stages[4 + (*s as usize % 2)] };
-                        let status = ["open", "won", "lost", "cancelled"][*st as usize];
-                        let k = LeadKey {
-                            id: ids[*i],
-                            pipeline_id: pipeline,
-                            stage_id: stage,
-                            status: status.into(),
-                            amount_minor: (*cur < 2).then_some(*a),
-                            currency: (*cur < 2).then(|| ["EUR", "CHF"][*cur as usize].into()),
-                            probability: *pr,
-                            expected_close_date: ex.map(|x| day(x).date_naive()),
-                            owner_id: (*a % 4 != 3).then(|| people[(*a % 4) as usize % 3].0),
-                            closed_at: (status != "open").then(|| day(cr + d)),
-                            created_at: day(*cr),
-                            ..Default::default()
-                        };
-                        live.upsert_lead(&k);
-                        leads.insert(*i, k);
+    /// The test organisation of the summed-versus-walked tests (two
+    /// pipelines, a rate for CHF), and the cubes after `ops`: `live` kept
+    /// current change by change with the layout given first, `walked` built
+    /// from the end state without a layout.
+    pub(crate) fn summed_and_walked(ops: &[LeadOp]) -> (Ctx, Vec<UserId>, Cube, Cube) {
+        use salesops_store::feed::{LeadKey, StageKey};
+        let people: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
+        let mut c = ctx(&people);
+        let chf = Currency::parse("CHF").unwrap();
+        c.rates.rates = vec![(
+            chf,
+            "2026-01-01".parse().unwrap(),
+            salesops_domain::Rate::parse("1.0650", chf, c.base).unwrap(),
+        )];
+        c.pipelines = vec![pipeline_view("P", 4, true), pipeline_view("Q", 2, false)];
+        c.stages = c
+            .pipelines
+            .iter()
+            .flat_map(|p| p.stages.iter().map(|s| (s.id.0, s.clone())))
+            .collect();
+        let stages: Vec<(Uuid, Uuid)> = c
+            .pipelines
+            .iter()
+            .flat_map(|p| p.stages.iter().map(|s| (p.pipeline.id.0, s.id.0)))
+            .collect();
+        let ids: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+        let day = |d: i64| {
+            "2026-01-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::days(d)
+        };
+        let mut live = Cube::new(c.tz, c.rates.clone(), c.kinds());
+        live.set_layout(c.layout());
+        let mut leads: std::collections::BTreeMap<usize, LeadKey> = Default::default();
+        let mut histories: std::collections::BTreeMap<usize, Vec<StageKey>> = Default::default();
+        for o in ops {
+            match o {
+                LeadOp::Put(i, p, s, st, cr, d, a, cur, pr, ex) => {
+                    let (pipeline, stage) = if *p == 0 {
+                        stages[*s as usize]
+                    } else {
+                        stages[4 + (*s as usize % 2)]
+                    };
+                    let status = ["open", "won", "lost", "cancelled"][*st as usize];
+                    let k = LeadKey {
+                        id: ids[*i],
+                        pipeline_id: pipeline,
+                        stage_id: stage,
+                        status: status.into(),
+                        amount_minor: (*cur < 2).then_some(*a),
+                        currency: (*cur < 2).then(|| ["EUR", "CHF"][*cur as usize].into()),
+                        probability: *pr,
+                        expected_close_date: ex.map(|x| day(x).date_naive()),
+                        owner_id: (*a % 4 != 3).then(|| people[(*a % 4) as usize % 3].0),
+                        closed_at: (status != "open").then(|| day(cr + d)),
+                        created_at: day(*cr),
+                        ..Default::default()
+                    };
+                    live.upsert_lead(&k);
+                    leads.insert(*i, k);
+                }
+                LeadOp::History(i, h) => {
+                    if !leads.contains_key(i) {
+                        continue;
                     }
-                    LeadOp::History(i, h) => {
-                        if !leads.contains_key(i) {
-                            continue;
-                        }
-                        let mut hist: Vec<StageKey> = h.iter().map(|(s, d, moved)| {
+                    let mut hist: Vec<StageKey> = h
+                        .iter()
+                        .map(|(s, d, moved)| {
                             let to = stages[*s as usize].1;
                             StageKey {
                                 id: Uuid::now_v7(),
@@ -1439,26 +1456,39 @@ pub(crate) mod tests {
                                 to_stage_id: to,
                                 at: day(*d),
                             }
-                        }).collect();
-                        hist.sort_by_key(|x| x.at);
-                        live.set_stage_history(ids[*i], &hist);
-                        histories.insert(*i, hist);
-                    }
-                    LeadOp::Remove(i) => {
-                        live.remove_lead(ids[*i]);
-                        leads.remove(i);
-                        histories.remove(i);
-                    }
+                        })
+                        .collect();
+                    hist.sort_by_key(|x| x.at);
+                    live.set_stage_history(ids[*i], &hist);
+                    histories.insert(*i, hist);
+                }
+                LeadOp::Remove(i) => {
+                    live.remove_lead(ids[*i]);
+                    leads.remove(i);
+                    histories.remove(i);
                 }
             }
-            let mut walked = Cube::new(c.tz, c.rates.clone(), c.kinds());
-            for k in leads.values() {
-                walked.upsert_lead(k);
-            }
-            for (i, h) in &histories {
-                walked.set_stage_history(ids[*i], h);
-            }
-            prop_assert!(walked.layout().is_none());
+        }
+        let mut walked = Cube::new(c.tz, c.rates.clone(), c.kinds());
+        for k in leads.values() {
+            walked.upsert_lead(k);
+        }
+        for (i, h) in &histories {
+            walked.set_stage_history(ids[*i], h);
+        }
+        assert!(walked.layout().is_none());
+        (c, people, live, walked)
+    }
+
+    proptest! {
+        /// The live index sums the pipeline report per day and the open
+        /// pipeline per owner and month, kept current change by change:
+        /// the figures equal those of walking every lead (a cube without
+        /// the layout), for either pipeline, several periods, re-entered
+        /// stages, leads that changed pipeline, other currencies.
+        #[test]
+        fn summed_pipeline_figures_equal_walking_the_leads(ops in proptest::collection::vec(lead_op(), 0..50)) {
+            let (c, people, live, walked) = summed_and_walked(&ops);
             let mut fresh = walked.clone();
             fresh.set_layout(c.layout());
             for period in [
