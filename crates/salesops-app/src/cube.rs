@@ -1617,7 +1617,7 @@ mod tests {
         };
         let mut first: Vec<(Uuid, DateTime<Utc>)> = c
             .first_wins()
-            .into_iter()
+            .iter()
             .map(|(u, t)| (c.users.ids[*u as usize], *t))
             .collect();
         first.sort();
