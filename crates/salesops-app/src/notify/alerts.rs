@@ -25,6 +25,11 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+/// Alerts written per transaction: SQLite has one writer, and requests
+/// that log activities wait for each of these transactions (a hundred rows
+/// hold it for a few milliseconds; a thousand, for tens).
+const WRITE_BATCH: usize = 100;
+
 /// An alert as the pages and the API show it.
 #[derive(Clone, Debug)]
 pub struct Alert {
@@ -235,14 +240,14 @@ impl App {
                 })
             })
             .collect();
-        for chunk in over.chunks(1000) {
+        for chunk in over.chunks(WRITE_BATCH) {
             let mut tx = self.db.begin().await?;
             for id in chunk {
                 notify::resolve_alert(&mut tx, org, *id, at).await?;
             }
             tx.commit().await?;
         }
-        for chunk in changed.chunks(1000) {
+        for chunk in changed.chunks(WRITE_BATCH) {
             let mut tx = self.db.begin().await?;
             for f in chunk {
                 notify::raise_alert(&mut tx, &alert_row(org, f, at)).await?;
