@@ -42,8 +42,9 @@ const fn ix(table: &'static str, name: &'static str, create: &'static str) -> Se
     }
 }
 
-/// The same statements on both databases (migrations 0002, 0005, 0008 and 0009).
-const INDEXES: [SecondaryIndex; 19] = [
+/// The same statements on both databases (migrations 0002, 0005, 0008, 0009
+/// and 0014).
+const INDEXES: [SecondaryIndex; 20] = [
     ix(
         "companies",
         "companies_owner",
@@ -93,6 +94,11 @@ const INDEXES: [SecondaryIndex; 19] = [
         "leads",
         "leads_closed",
         "CREATE INDEX leads_closed ON leads (org_id, closed_at)",
+    ),
+    ix(
+        "leads",
+        "leads_status",
+        "CREATE INDEX leads_status ON leads (org_id, status, id)",
     ),
     ix(
         "lead_stage_history",
