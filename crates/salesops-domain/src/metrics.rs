@@ -53,9 +53,30 @@ pub struct StageRow {
 }
 
 impl StageRow {
-    /// The four shares of `entered`; they sum to 100 % (`None` when no lead entered).
+    /// The four shares of `entered`, to a tenth of a per cent, summing to
+    /// exactly 100 %: each is rounded down and the tenths left over go to
+    /// the largest remainders (the earlier column on a tie). `None` when no
+    /// lead entered.
     pub fn shares(&self) -> [Option<Decimal>; 4] {
-        [self.moved_on, self.still, self.lost, self.cancelled].map(|n| ratio(n, self.entered))
+        const UNITS: i64 = 1000;
+        let parts = [self.moved_on, self.still, self.lost, self.cancelled];
+        if self.entered <= 0
+            || parts.iter().any(|n| *n < 0)
+            || parts.iter().sum::<i64>() != self.entered
+        {
+            return parts.map(|n| ratio(n, self.entered));
+        }
+        let e = i128::from(self.entered);
+        let scaled = parts.map(|n| i128::from(n) * i128::from(UNITS));
+        let mut q = scaled.map(|x| x / e);
+        let rem = scaled.map(|x| x % e);
+        let mut order = [0usize, 1, 2, 3];
+        order.sort_by(|a, b| rem[*b].cmp(&rem[*a]).then(a.cmp(b)));
+        let left = i128::from(UNITS) - q.iter().sum::<i128>();
+        for i in order.iter().take(left as usize) {
+            q[*i] += 1;
+        }
+        q.map(|x| Some(Decimal::from_i128_with_scale(x, 3).normalize()))
     }
 }
 
@@ -124,6 +145,35 @@ mod tests {
         assert_eq!(ratio(1, 4), Some(Decimal::new(25, 2)));
         assert_eq!(percent(ratio(1, 3)), Some(Decimal::new(333, 1)));
         assert_eq!(percent(None), None);
+    }
+
+    #[test]
+    fn stage_shares_add_up_to_exactly_one_hundred_per_cent() {
+        let row = |entered, moved_on, still, lost, cancelled| StageRow {
+            entered,
+            moved_on,
+            still,
+            lost,
+            cancelled,
+        };
+        let d = |s: &str| Some(s.parse::<Decimal>().unwrap());
+        // Thirds: 33.4 + 33.3 + 33.3.
+        assert_eq!(
+            row(3, 1, 1, 1, 0).shares(),
+            [d("0.334"), d("0.333"), d("0.333"), d("0")]
+        );
+        // Sevenths: 142.857…, 285.714…, 571.428… tenths; the two largest
+        // remainders get the two tenths left over.
+        assert_eq!(
+            row(7, 1, 2, 4, 0).shares(),
+            [d("0.143"), d("0.286"), d("0.571"), d("0")]
+        );
+        // Exact shares stay as they are.
+        assert_eq!(
+            row(4, 2, 1, 1, 0).shares(),
+            [d("0.5"), d("0.25"), d("0.25"), d("0")]
+        );
+        assert_eq!(row(0, 0, 0, 0, 0).shares(), [None, None, None, None]);
     }
 
     #[test]
@@ -213,7 +263,13 @@ mod tests {
                 prop_assert_eq!(r.moved_on + r.still + r.lost + r.cancelled, r.entered);
                 if r.entered > 0 {
                     let sum: Decimal = r.shares().iter().map(|x| x.unwrap()).sum();
-                    prop_assert!((sum - Decimal::ONE).abs() < Decimal::new(1, 20));
+                    prop_assert_eq!(sum, Decimal::ONE);
+                    // Each within a tenth of a per cent of the exact share.
+                    let parts = [r.moved_on, r.still, r.lost, r.cancelled];
+                    for (sh, n) in r.shares().iter().zip(parts) {
+                        let exact = Decimal::from(n) / Decimal::from(r.entered);
+                        prop_assert!((sh.unwrap() - exact).abs() < Decimal::new(1, 3));
+                    }
                 }
             }
         }
