@@ -216,8 +216,8 @@ fn values(
         cube.steps[ix as usize]
             .iter()
             .rev()
-            .find(|s| s.at < t1)
-            .map(|s| s.to)
+            .find(|s| s.at() < t1)
+            .map(|s| s.to())
             .unwrap_or(l.stage)
     };
     let mut pipeline_value = 0i64;
@@ -254,7 +254,7 @@ fn values(
             || pos(l.stage).is_some_and(|i| i >= at)
             || cube.steps[ix as usize]
                 .iter()
-                .any(|s| pos(s.to).is_some_and(|i| i >= at))
+                .any(|s| pos(s.to()).is_some_and(|i| i >= at))
     };
     let opportunities = created.iter().filter(|(ix, l)| reached(*ix, l, 1)).count() as i64;
     // Proposal → close: leads that reached the proposal stage (4th) in the
@@ -267,7 +267,7 @@ fn values(
             .filter(|ix| {
                 cube.steps[*ix as usize]
                     .iter()
-                    .any(|s| inr(s.at) && pos(s.to).is_some_and(|i| i >= 3))
+                    .any(|s| inr(s.at()) && pos(s.to()).is_some_and(|i| i >= 3))
             })
             .collect()
     };

@@ -697,22 +697,22 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
             let mut last: Option<(usize, DateTime<Utc>)> = None;
             for h in &cube.steps[*ix as usize] {
                 // A status change within the same stage is not an entry.
-                let moved = h.moved;
-                if let Some(i) = position[h.to as usize]
+                let moved = h.moved();
+                if let Some(i) = position[h.to() as usize]
                     && moved
                 {
                     if let Some((j, since)) = last
                         && j != i
-                        && t0 <= h.at
-                        && h.at < t1
+                        && t0 <= h.at()
+                        && h.at() < t1
                         && !summed
                     {
-                        stay[j].0 += (h.at - since).num_seconds();
+                        stay[j].0 += (h.at() - since).num_seconds();
                         stay[j].1 += 1;
                     }
                     if last.is_none_or(|(j, _)| j != i) {
                         path.entered.push((i, h.day));
-                        last = Some((i, h.at));
+                        last = Some((i, h.at()));
                     }
                 }
             }
