@@ -504,7 +504,7 @@ pub struct Cube {
     open_sums: HashMap<OpenKey, OpenSum>,
     /// The open leads with an amount in another currency (converted at
     /// the rate of the day the forecast is read).
-    open_foreign: BTreeSet<u32>,
+    open_foreign: std::collections::BTreeMap<u32, OpenLead>,
 }
 
 /// A stage of an organisation as the index reads it: its pipeline, its
@@ -636,7 +636,7 @@ impl Cube {
             late_on: DayVec::default(),
             first_wins: Default::default(),
             open_sums: HashMap::new(),
-            open_foreign: BTreeSet::new(),
+            open_foreign: Default::default(),
         };
         c.grow(1, 1);
         c
@@ -1342,8 +1342,12 @@ impl Cube {
                 add.weighted_x100 = i128::from(m.minor) * i128::from(p);
             }
             Some(_) => {
+                // A copy beside `open`: the forecast reads these one by
+                // one, and looking each up there misses the cache.
                 if sign > 0 {
-                    self.open_foreign.insert(ix);
+                    if let Some(o) = self.open.get(&ix).copied() {
+                        self.open_foreign.insert(ix, o);
+                    }
                 } else {
                     self.open_foreign.remove(&ix);
                 }
@@ -1417,9 +1421,7 @@ impl Cube {
 
     /// The open leads with an amount in another currency than the base.
     pub fn open_foreign(&self) -> impl Iterator<Item = (u32, &OpenLead)> {
-        self.open_foreign
-            .iter()
-            .filter_map(|ix| Some((*ix, self.open.get(ix)?)))
+        self.open_foreign.iter().map(|(ix, o)| (*ix, o))
     }
 
     /// Converts the revenue again after the rates changed.

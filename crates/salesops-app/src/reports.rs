@@ -871,10 +871,18 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params, with_rows: bool) -> Repor
     // Cycle times of the leads won in the period, per owner number.
     let mut cycles: Vec<Vec<i64>> = vec![vec![]; cube.users.len()];
     let mut all_cycles: Vec<i64> = vec![];
-    let in_scope: Option<HashSet<u32>> = only.as_ref().map(|v| v.iter().copied().collect());
+    // Per user number: in the scope?
+    let in_scope: Option<Vec<bool>> = only.as_ref().map(|v| {
+        let mut m = vec![false; cube.users.len()];
+        v.iter().for_each(|n| m[*n as usize] = true);
+        m
+    });
     for c in cube.won_in(p.period) {
         let secs = c.cycle;
-        if in_scope.as_ref().is_some_and(|s| !s.contains(&c.owner)) {
+        if in_scope
+            .as_ref()
+            .is_some_and(|s| !s.get(c.owner as usize).copied().unwrap_or(false))
+        {
             continue;
         }
         if with_rows {
@@ -889,10 +897,26 @@ pub fn team_report(ctx: &Ctx, cube: &Cube, p: &Params, with_rows: bool) -> Repor
             Scope::Team(t) => ctx.team_tree(t),
             _ => ctx.teams.iter().map(|t| t.id).collect(),
         };
+        // The direct members of each team by number, read once (looking
+        // every person up for every team cost more than the report).
+        let mut direct: HashMap<TeamId, Vec<u32>> = HashMap::new();
+        for (t, u) in &ctx.members {
+            if let Some(n) = cube.users.get(&u.0) {
+                direct.entry(*t).or_default().push(n);
+            }
+        }
         let mut rows: Vec<Row> = teams
             .into_iter()
             .map(|t| {
-                let numbers = cube.numbers(&ctx.members_of(t));
+                let mut numbers: Vec<u32> = ctx
+                    .team_tree(t)
+                    .iter()
+                    .filter_map(|x| direct.get(x))
+                    .flatten()
+                    .copied()
+                    .collect();
+                numbers.sort_unstable();
+                numbers.dedup();
                 let mut s = LeadSums::default();
                 let mut c: Vec<i64> = vec![];
                 for n in &numbers {
