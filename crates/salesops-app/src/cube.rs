@@ -1426,6 +1426,9 @@ impl Cube {
 
     /// Converts the revenue again after the rates changed.
     pub fn set_rates(&mut self, rates: RateTable) {
+        // The open sums hold amounts in the base currency: a new base
+        // sorts the open leads afresh (below, through `apply_lead`).
+        self.base = rates.base;
         self.rates = rates;
         self.lead_sums.clear();
         self.lead_totals.clear();
@@ -1765,6 +1768,35 @@ mod tests {
                 win_probability: 25 * i as i32,
             })
             .collect()
+    }
+
+    /// A new base currency sorts the open leads afresh: those in it are
+    /// summed, the others converted one by one.
+    #[test]
+    fn a_new_base_currency_sorts_the_open_leads_afresh() {
+        let stages = [Uuid::now_v7()];
+        let mut c = Cube::new(chrono_tz::Europe::Berlin, rates(), Kinds::default());
+        c.set_layout(layout(&stages));
+        let users = [Uuid::now_v7()];
+        for cur in ["EUR", "CHF"] {
+            let mut k = lead(Uuid::now_v7(), (0, 10, 0, 0, 700), &users);
+            k.currency = Some(cur.into());
+            k.stage_id = stages[0];
+            c.upsert_lead(&k);
+        }
+        let summed = |c: &Cube| c.open_sums().map(|(_, s)| s.amount).sum::<i64>();
+        let foreign = |c: &Cube| -> Vec<String> {
+            c.open_foreign()
+                .map(|(_, o)| o.amount.unwrap().currency.code().to_string())
+                .collect()
+        };
+        assert_eq!((summed(&c), foreign(&c)), (700, vec!["CHF".to_string()]));
+        let chf = Currency::parse("CHF").unwrap();
+        c.set_rates(RateTable {
+            base: chf,
+            rates: vec![],
+        });
+        assert_eq!((summed(&c), foreign(&c)), (700, vec!["EUR".to_string()]));
     }
 
     type Steps = Vec<(Uuid, DateTime<Utc>)>;

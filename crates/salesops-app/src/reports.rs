@@ -1217,38 +1217,10 @@ pub(crate) mod tests {
         use salesops_store::feed::{LeadKey, StageKey};
         let people: Vec<UserId> = (0..3).map(|_| UserId::new()).collect();
         let mut c = ctx(&people);
-        let org = salesops_domain::OrgId(Uuid::now_v7());
-        let pid = PipelineId(Uuid::now_v7());
+        let pv = pipeline_view("S", 4, true);
+        let (pid, stages) = (pv.pipeline.id, pv.stages.clone());
         let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
-        let stages: Vec<salesops_store::pipelines::Stage> = (0..4)
-            .map(|i| salesops_store::pipelines::Stage {
-                org_id: org,
-                id: salesops_domain::StageId(Uuid::now_v7()),
-                pipeline_id: pid,
-                name: format!("S{i}"),
-                position: i,
-                win_probability: 10 * i,
-                rotting_days: None,
-                colour: String::new(),
-                checklist: "[]".into(),
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            })
-            .collect();
-        c.pipelines = vec![crate::pipelines::PipelineView {
-            pipeline: salesops_store::pipelines::Pipeline {
-                org_id: org,
-                id: pid,
-                name: "P".into(),
-                kind: "acquisition".parse().unwrap(),
-                is_default: true,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            },
-            stages: stages.clone(),
-        }];
+        c.pipelines = vec![pv];
         let mut cube = Cube::new(c.tz, c.rates.clone(), c.kinds());
         let mut paths = vec![];
         let mut seed: u64 = 7;
@@ -1307,6 +1279,11 @@ pub(crate) mod tests {
         }
         let period = PeriodKind::HalfYear.containing("2026-03-01".parse().unwrap());
         let r = pipeline_report(&c, &cube, &params(period, PeriodKind::Month));
+        // Summed per day in the index (with the layout), the same rows.
+        let mut summed = cube.clone();
+        summed.set_layout(c.layout());
+        let s = pipeline_report(&c, &summed, &params(period, PeriodKind::Month));
+        assert_eq!(format!("{:?}", s.rows), format!("{:?}", r.rows));
         let want = stage_conversion(4, &paths, period.from, period.to);
         assert!(want[0].entered > 10_000);
         for (row, w) in r.rows.iter().zip(&want) {

@@ -640,6 +640,22 @@ async fn default_pipeline(t: &TestApp, cred: &Cred) -> Uuid {
         .unwrap()
 }
 
+/// Puts the default pipeline's stages in `order`.
+async fn reorder(t: &TestApp, cred: &Cred, order: &[Uuid]) {
+    let pipeline = default_pipeline(t, cred).await;
+    let r = t
+        .send(
+            Req::new(
+                Method::POST,
+                format!("/api/v1/pipelines/{pipeline}/stages/order"),
+            )
+            .cred(cred)
+            .json(json!({"stage_ids": order})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
 fn col(v: &Value, key: &str) -> usize {
     v["columns"]
         .as_array()
@@ -836,20 +852,9 @@ async fn the_five_reports_of_march_by_hand() {
         );
         // With s1 put before s0, moving from s0 to s1 is no longer moving
         // on: L4 stays "still" in s0 (the index computes its sums again).
-        let pipeline = default_pipeline(&t, &f.admin).await;
         let mut order = f.stages.clone();
         order.swap(0, 1);
-        let r = t
-            .send(
-                Req::new(
-                    Method::POST,
-                    format!("/api/v1/pipelines/{pipeline}/stages/order"),
-                )
-                .cred(&f.admin)
-                .json(json!({"stage_ids": order})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        reorder(&t, &f.admin, &order).await;
         let v = report(&t, &f.admin, &format!("pipeline?{march}")).await;
         let rows = v["rows"].as_array().unwrap();
         assert_eq!(rows[0]["key"], json!(f.stages[1]));
@@ -867,17 +872,7 @@ async fn the_five_reports_of_march_by_hand() {
                 .unwrap()
                 .clone()
         );
-        let r = t
-            .send(
-                Req::new(
-                    Method::POST,
-                    format!("/api/v1/pipelines/{pipeline}/stages/order"),
-                )
-                .cred(&f.admin)
-                .json(json!({"stage_ids": f.stages})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        reorder(&t, &f.admin, &f.stages).await;
         let v = report(&t, &f.admin, &format!("pipeline?{march}")).await;
         assert_eq!(
             cells(&v, &v["rows"][0], &keys),
