@@ -555,6 +555,17 @@ impl Flow {
     pub fn add(&mut self, o: &Flow) {
         self.apply(o, 1);
     }
+
+    /// The entries, as the pipeline report's row counts them.
+    pub fn row(&self) -> salesops_domain::metrics::StageRow {
+        salesops_domain::metrics::StageRow {
+            entered: self.entered,
+            moved_on: self.moved_on,
+            still: self.still,
+            lost: self.lost,
+            cancelled: self.cancelled,
+        }
+    }
 }
 
 /// Owner number, pipeline number and expected close month (months since

@@ -763,22 +763,13 @@ pub fn pipeline_report(ctx: &Ctx, cube: &Cube, p: &Params) -> Report {
             let Some(f) = cube.stages.get(&s.id.0).and_then(|x| flows.get(x as usize)) else {
                 continue;
             };
-            let r = &mut rows_acc[i];
-            r.entered += f.entered;
-            r.moved_on += f.moved_on;
-            r.still += f.still;
-            r.lost += f.lost;
-            r.cancelled += f.cancelled;
+            rows_acc[i].add(&f.row());
             stay[i] = (f.stay_seconds, f.stays);
         }
     }
     for (r, st) in parts {
         for i in 0..n {
-            rows_acc[i].entered += r[i].entered;
-            rows_acc[i].moved_on += r[i].moved_on;
-            rows_acc[i].still += r[i].still;
-            rows_acc[i].lost += r[i].lost;
-            rows_acc[i].cancelled += r[i].cancelled;
+            rows_acc[i].add(&r[i]);
             stay[i].0 += st[i].0;
             stay[i].1 += st[i].1;
         }

@@ -53,6 +53,15 @@ pub struct StageRow {
 }
 
 impl StageRow {
+    /// Adds the counts of `o` (another part of the same stage's leads).
+    pub fn add(&mut self, o: &StageRow) {
+        self.entered += o.entered;
+        self.moved_on += o.moved_on;
+        self.still += o.still;
+        self.lost += o.lost;
+        self.cancelled += o.cancelled;
+    }
+
     /// The four shares of `entered`, to a tenth of a per cent, summing to
     /// exactly 100 %: each is rounded down and the tenths left over go to
     /// the largest remainders (the earlier column on a tie). `None` when no
